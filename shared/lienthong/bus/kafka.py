@@ -1,0 +1,302 @@
+"""Kafka adapter of the bus port (aiokafka 0.14, Kafka 4.x).
+
+Producer: idempotent, `acks=all`; `publish` returns once the broker has acknowledged every
+event. Consumers: one aiokafka consumer per group, auto-commit off; records are fetched in
+batches, each partition's records are handled in order (partitions concurrently), and the
+offsets are committed after the batch. A crash before the commit redelivers the batch.
+
+`topic_prefix` (from settings) isolates environments and tests on one cluster: code uses
+logical names (`dossier.events`); the prefix is applied here, and only here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from lienthong.bus.delivery import Deliverer, RetryPolicy
+from lienthong.bus.kafka_admin import create_missing_topics
+from lienthong.bus.port import RecordHandler, Subscription, UnknownTopic
+from lienthong.events import Event, RawMessage, encode
+from lienthong.metrics import BUS_PUBLISHED
+
+log = structlog.get_logger("lienthong.bus.kafka")
+
+
+class KafkaBus:
+    def __init__(
+        self,
+        bootstrap: str,
+        *,
+        client_id: str = "lienthong",
+        topic_prefix: str = "",
+        policy: RetryPolicy | None = None,
+        batch_size: int = 500,
+        dlq_partitions: int = 1,
+        replication_factor: int = 1,
+    ) -> None:
+        self._bootstrap = bootstrap
+        self._client_id = client_id
+        self._prefix = topic_prefix
+        self._policy = policy or RetryPolicy()
+        self._batch_size = batch_size
+        self._dlq_partitions = dlq_partitions
+        self._replication = replication_factor
+        self._producer: AIOKafkaProducer | None = None
+        self._subscriptions: list[Subscription] = []
+        self._consumers: list[_GroupConsumer] = []
+        self._known_dlq: set[str] = set()
+
+    # --- names -----------------------------------------------------------------------
+
+    def physical(self, topic: str) -> str:
+        return self._prefix + topic
+
+    def logical(self, topic: str) -> str:
+        return topic[len(self._prefix) :] if topic.startswith(self._prefix) else topic
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=self._bootstrap,
+            client_id=self._client_id,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=5,
+        )
+        await self._producer.start()
+        for subscription in self._subscriptions:
+            await self._launch(subscription)
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(consumer.stop() for consumer in self._consumers))
+        self._consumers.clear()
+        if self._producer is not None:
+            await self._producer.stop()
+            self._producer = None
+
+    async def ping(self) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id=self._client_id)
+        await admin.start()
+        try:
+            await admin.list_topics()
+        finally:
+            await admin.close()
+
+    async def ensure_topics(self, partitions: Mapping[str, int]) -> None:
+        physical = {self.physical(name): count for name, count in partitions.items()}
+        await create_missing_topics(self._bootstrap, physical, self._replication)
+
+    # --- producing -------------------------------------------------------------------
+
+    async def publish(self, topic: str, *events: Event) -> None:
+        await self.publish_raw([encode(event, topic) for event in events])
+
+    async def publish_raw(self, messages: Sequence[RawMessage]) -> None:
+        producer = self._require_producer()
+        futures = []
+        for message in messages:
+            await self._ensure_dlq(message.topic)
+            futures.append(
+                await producer.send(
+                    self.physical(message.topic),
+                    value=message.value,
+                    key=message.key,
+                    headers=list(message.headers),
+                )
+            )
+            BUS_PUBLISHED.labels(topic=message.topic).inc()
+        await asyncio.gather(*futures)
+
+    async def _ensure_dlq(self, topic: str) -> None:
+        # Dead-letter topics are created on first use so that a new consumer group needs no
+        # deployment step; every other topic must exist beforehand.
+        if topic.startswith("dlq.") and topic not in self._known_dlq:
+            await self.ensure_topics({topic: self._dlq_partitions})
+            self._known_dlq.add(topic)
+
+    def _require_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise RuntimeError("KafkaBus.start() has not been called")
+        return self._producer
+
+    # --- consuming -------------------------------------------------------------------
+
+    def subscribe(self, subscription: Subscription) -> None:
+        self._subscriptions.append(subscription)
+        if self._producer is not None:
+            asyncio.get_running_loop().create_task(self._launch(subscription))
+
+    async def _launch(self, subscription: Subscription) -> None:
+        deliverer = Deliverer(
+            subscription.group, subscription.handler, self._policy, self._dead_letter
+        )
+        consumer = _GroupConsumer(self, subscription, deliverer)
+        await consumer.start()
+        self._consumers.append(consumer)
+
+    async def _dead_letter(self, message: RawMessage) -> None:
+        await self.publish_raw([message])
+
+    def consumer(self, group: str | None, **options: object) -> AIOKafkaConsumer:
+        return AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            client_id=self._client_id,
+            group_id=self.physical(group) if group else None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            **options,
+        )
+
+    def raw(self, record: ConsumerRecord[bytes, bytes]) -> RawMessage:
+        return RawMessage(
+            topic=self.logical(record.topic),
+            key=record.key,
+            value=record.value or b"",
+            headers=tuple(record.headers),
+            partition=record.partition,
+            offset=record.offset,
+            timestamp_ms=record.timestamp,
+        )
+
+    # --- operator helpers ------------------------------------------------------------
+
+    async def read_topic(self, topic: str) -> list[RawMessage]:
+        records: list[RawMessage] = []
+        await self._read_range(topic, None, records.append)
+        return records
+
+    async def consume_available(
+        self,
+        topic: str,
+        group: str,
+        handler: RecordHandler,
+        on_total: Callable[[int], None] | None = None,
+    ) -> int:
+        """Hand every record between the group's committed offsets and the current end of
+        `topic` to `handler`, committing as it goes; returns how many were handled."""
+        done: list[RawMessage] = []
+
+        async def handle(record: RawMessage) -> None:
+            await handler(record)
+            done.append(record)
+
+        await self._read_range(topic, group, handle, on_total)
+        return len(done)
+
+    async def _read_range(
+        self,
+        topic: str,
+        group: str | None,
+        handler: Callable[[RawMessage], object],
+        on_total: Callable[[int], None] | None = None,
+    ) -> None:
+        consumer = self.consumer(group)
+        await consumer.start()
+        try:
+            if self.physical(topic) not in await consumer.topics():
+                raise UnknownTopic(topic)
+            # The producer's lookup waits for fresh metadata; the consumer's is cache-only.
+            partitions = await self._require_producer().partitions_for(self.physical(topic))
+            tps = [TopicPartition(self.physical(topic), p) for p in sorted(partitions)]
+            consumer.assign(tps)
+            ends = await consumer.end_offsets(tps)
+            starts = await _start_offsets(consumer, tps, group)
+            if on_total is not None:
+                on_total(sum(max(0, ends[tp] - starts[tp]) for tp in tps))
+            for tp in tps:
+                consumer.seek(tp, starts[tp])
+                while starts[tp] < ends[tp]:
+                    batch = await consumer.getmany(tp, timeout_ms=1000, max_records=500)
+                    for record in batch.get(tp, []):
+                        if record.offset >= ends[tp]:
+                            break
+                        result = handler(self.raw(record))
+                        if asyncio.iscoroutine(result):
+                            await result
+                        starts[tp] = record.offset + 1
+                    if group is not None:
+                        await consumer.commit({tp: starts[tp]})
+        finally:
+            await consumer.stop()
+
+
+async def _start_offsets(
+    consumer: AIOKafkaConsumer, tps: list[TopicPartition], group: str | None
+) -> dict[TopicPartition, int]:
+    beginnings: dict[TopicPartition, int] = await consumer.beginning_offsets(tps)
+    if group is None:
+        return dict(beginnings)
+    starts = {}
+    for tp in tps:
+        committed = await consumer.committed(tp)
+        starts[tp] = committed if committed is not None else beginnings[tp]
+    return starts
+
+
+class _GroupConsumer:
+    """One consumer group member: fetch a batch, handle per partition in order, commit."""
+
+    def __init__(self, bus: KafkaBus, subscription: Subscription, deliverer: Deliverer) -> None:
+        self._bus = bus
+        self._subscription = subscription
+        self._deliverer = deliverer
+        self._consumer = bus.consumer(subscription.group, max_poll_records=bus._batch_size)
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._consumer.subscribe([self._bus.physical(t) for t in self._subscription.topics])
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._run(), name=f"consumer:{self._subscription.group}")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=30)
+            except (TimeoutError, Exception):  # already logged by _run
+                self._task.cancel()
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        return self._task
+
+    async def _run(self) -> None:
+        group = self._subscription.group
+        try:
+            while not self._stopping:
+                batches = await self._consumer.getmany(
+                    timeout_ms=200, max_records=self._bus._batch_size
+                )
+                if not batches:
+                    continue
+                await asyncio.gather(*(self._drain(records) for records in batches.values()))
+                await self._commit(
+                    {tp: records[-1].offset + 1 for tp, records in batches.items()}
+                )
+        except BaseException as exc:
+            log.error("consumer_crashed", group=group, error=type(exc).__name__)
+            raise
+        finally:
+            await self._consumer.stop()
+
+    async def _drain(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        for record in records:
+            raw = self._bus.raw(record)
+            await self._deliverer.deliver(raw, raw.topic)
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        try:
+            await self._consumer.commit(offsets)
+        except (CommitFailedError, KafkaError) as exc:
+            # The partitions moved to another member during the batch: it starts from the
+            # last commit and sees these records again (at-least-once, handlers idempotent).
+            log.warning("commit_failed", group=self._subscription.group, error=type(exc).__name__)
+

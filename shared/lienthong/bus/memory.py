@@ -1,0 +1,209 @@
+"""In-process bus: the embedded default and the unit-test bus.
+
+A real implementation of the port, not a mock: topics have partitions chosen by key, each
+consumer group keeps committed offsets per partition, and records pass through the same
+codec and delivery policy as on Kafka. It lives and dies with the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+
+import structlog
+
+from lienthong.bus.delivery import Deliverer, RetryPolicy
+from lienthong.bus.port import RecordHandler, Subscription, UnknownTopic
+from lienthong.events import Event, RawMessage, encode
+from lienthong.metrics import BUS_PUBLISHED
+
+log = structlog.get_logger("lienthong.bus.memory")
+
+
+class InMemoryBus:
+    def __init__(
+        self,
+        *,
+        policy: RetryPolicy | None = None,
+        batch_size: int = 500,
+        dlq_partitions: int = 1,
+        stop_timeout_s: float = 30.0,
+    ) -> None:
+        self._policy = policy or RetryPolicy()
+        self._batch_size = batch_size
+        self._dlq_partitions = dlq_partitions
+        self._stop_timeout_s = stop_timeout_s
+        self._topics: dict[str, list[list[RawMessage]]] = {}
+        self._committed: dict[tuple[str, str, int], int] = {}
+        self._subscriptions: list[Subscription] = []
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._wakeups: dict[str, asyncio.Event] = {}
+        self._started = False
+        self._stopping = False
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._started, self._stopping = True, False
+        for subscription in self._subscriptions:
+            self._launch(subscription)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        for wakeup in self._wakeups.values():
+            wakeup.set()
+        tasks = list(self._tasks.values())
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=self._stop_timeout_s)
+            for task in pending:
+                task.cancel()
+        self._tasks.clear()
+        self._started = False
+
+    async def ping(self) -> None:
+        return None
+
+    # --- topics ----------------------------------------------------------------------
+
+    async def ensure_topics(self, partitions: Mapping[str, int]) -> None:
+        for name, count in partitions.items():
+            self._topics.setdefault(name, [[] for _ in range(count)])
+
+    def _partitions(self, topic: str) -> list[list[RawMessage]]:
+        try:
+            return self._topics[topic]
+        except KeyError:
+            raise UnknownTopic(topic) from None
+
+    async def read_topic(self, topic: str) -> list[RawMessage]:
+        return [record for partition in self._partitions(topic) for record in partition]
+
+    # --- producing -------------------------------------------------------------------
+
+    async def publish(self, topic: str, *events: Event) -> None:
+        await self.publish_raw([encode(event, topic) for event in events])
+
+    async def publish_raw(self, messages: Sequence[RawMessage]) -> None:
+        for message in messages:
+            self._append(message)
+        for wakeup in self._wakeups.values():
+            wakeup.set()
+
+    def _append(self, message: RawMessage) -> None:
+        if message.topic.startswith("dlq."):
+            self._topics.setdefault(message.topic, [[] for _ in range(self._dlq_partitions)])
+        partitions = self._partitions(message.topic)
+        index = zlib.crc32(message.key) % len(partitions) if message.key else 0
+        partition = partitions[index]
+        partition.append(
+            dataclasses.replace(
+                message,
+                partition=index,
+                offset=len(partition),
+                timestamp_ms=int(time.time() * 1000),
+            )
+        )
+        BUS_PUBLISHED.labels(topic=message.topic).inc()
+
+    # --- consuming -------------------------------------------------------------------
+
+    def subscribe(self, subscription: Subscription) -> None:
+        running = self._tasks.get(subscription.group)
+        if running is not None and not running.done():
+            raise ValueError(f"group {subscription.group!r} already has a live consumer here")
+        self._subscriptions = [s for s in self._subscriptions if s.group != subscription.group]
+        self._subscriptions.append(subscription)
+        if self._started:
+            self._launch(subscription)
+
+    def _launch(self, subscription: Subscription) -> None:
+        wakeup = self._wakeups.setdefault(subscription.group, asyncio.Event())
+        wakeup.set()
+        task = asyncio.create_task(self._consume(subscription, wakeup))
+        task.add_done_callback(lambda t: self._report_crash(subscription.group, t))
+        self._tasks[subscription.group] = task
+
+    def _report_crash(self, group: str, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("consumer_crashed", group=group, error=type(task.exception()).__name__)
+
+    async def _consume(self, subscription: Subscription, wakeup: asyncio.Event) -> None:
+        group = subscription.group
+        deliverer = Deliverer(group, subscription.handler, self._policy, self._dead_letter)
+        while not self._stopping:
+            wakeup.clear()
+            work = self._pending(subscription)
+            if not work:
+                await wakeup.wait()
+                continue
+            await asyncio.gather(
+                *(self._drain(group, deliverer, key, records) for key, records in work.items())
+            )
+
+    def _pending(self, subscription: Subscription) -> dict[tuple[str, int], list[RawMessage]]:
+        work: dict[tuple[str, int], list[RawMessage]] = {}
+        for topic in subscription.topics:
+            for index, partition in enumerate(self._partitions(topic)):
+                position = self._committed.get((subscription.group, topic, index), 0)
+                if position < len(partition):
+                    work[(topic, index)] = partition[position : position + self._batch_size]
+        return work
+
+    async def _drain(
+        self,
+        group: str,
+        deliverer: Deliverer,
+        key: tuple[str, int],
+        records: list[RawMessage],
+    ) -> None:
+        topic, index = key
+        for record in records:
+            await deliverer.deliver(record, topic)
+            self._committed[(group, topic, index)] = record.offset + 1
+
+    async def _dead_letter(self, message: RawMessage) -> None:
+        await self.publish_raw([message])
+
+    # --- operator helpers ------------------------------------------------------------
+
+    async def consume_available(
+        self,
+        topic: str,
+        group: str,
+        handler: RecordHandler,
+        on_total: Callable[[int], None] | None = None,
+    ) -> int:
+        pending = {
+            index: partition[self._committed.get((group, topic, index), 0) :]
+            for index, partition in enumerate(self._partitions(topic))
+        }
+        if on_total is not None:
+            on_total(sum(len(records) for records in pending.values()))
+        handled = 0
+        for index, records in pending.items():
+            for record in records:
+                await handler(record)
+                self._committed[(group, topic, index)] = record.offset + 1
+                handled += 1
+        return handled
+
+    def committed(self, group: str, topic: str) -> dict[int, int]:
+        """Committed offsets of a group on a topic, by partition."""
+        return {
+            index: self._committed.get((group, topic, index), 0)
+            for index in range(len(self._partitions(topic)))
+        }
+
+    async def wait_idle(self, timeout_s: float = 10.0) -> None:
+        """Until every live group has committed everything (tests, `lienthong up` demos)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            live = [s for s in self._subscriptions if not self._tasks[s.group].done()]
+            if all(not self._pending(s) for s in live):
+                return
+            await asyncio.sleep(0.01)
+        raise TimeoutError("bus did not become idle")
+
