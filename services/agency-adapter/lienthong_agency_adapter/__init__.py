@@ -1,0 +1,1 @@
+"""LiênThông agency-adapter service."""

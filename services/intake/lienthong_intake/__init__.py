@@ -1,0 +1,1 @@
+"""LiênThông intake service."""

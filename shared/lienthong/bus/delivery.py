@@ -109,7 +109,9 @@ class Deliverer:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self.policy.max_attempts - 1),
                 wait=wait_exponential_jitter(
-                    initial=self.policy.initial_backoff_s, max=self.policy.max_backoff_s
+                    multiplier=self.policy.initial_backoff_s,
+                    max=self.policy.max_backoff_s,
+                    jitter=self.policy.initial_backoff_s,
                 ),
                 retry=retry_if_not_exception_type((PermanentError, ValidationError)),
                 before_sleep=None,

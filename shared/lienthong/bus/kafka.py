@@ -258,11 +258,12 @@ class _GroupConsumer:
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._task), timeout=30)
-            except (TimeoutError, Exception):  # already logged by _run
-                self._task.cancel()
+        if self._task is None or self._task.done():  # a crashed consumer was logged by _run
+            return
+        done, _ = await asyncio.wait([self._task], timeout=30)
+        if not done:
+            self._task.cancel()
+            await asyncio.wait([self._task])
 
     @property
     def task(self) -> asyncio.Task[None] | None:

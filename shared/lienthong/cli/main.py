@@ -1,0 +1,153 @@
+"""The `lienthong` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+from lienthong.cli.ops import dlq_app, topics_app
+from lienthong.settings import Settings
+
+app = typer.Typer(
+    name="lienthong",
+    help="LiênThông: one-stop and inter-linked one-stop handling of administrative procedures.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(topics_app, name="topics")
+app.add_typer(dlq_app, name="dlq")
+
+KafkaOpt = Annotated[
+    str | None, typer.Option("--kafka", help="Kafka bootstrap host:port (default: in-process bus)")
+]
+MongoOpt = Annotated[
+    str | None, typer.Option("--mongo", help="MongoDB URL (default: in-memory store)")
+]
+HostOpt = Annotated[str | None, typer.Option("--host", help="address to listen on")]
+PortOpt = Annotated[int | None, typer.Option("--port", help="port to listen on")]
+
+
+def settings_from(
+    kafka: str | None = None, mongo: str | None = None, host: str | None = None, port: int | None = None
+) -> Settings:
+    """Environment first (LIENTHONG_*), then the command line wins."""
+    overrides = {
+        k: v
+        for k, v in {"kafka_bootstrap": kafka, "mongo_url": mongo, "host": host, "port": port}.items()
+        if v is not None
+    }
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _serve(settings: Settings, services: list[str] | None) -> None:
+    import uvicorn
+
+    from lienthong.logging import configure_logging
+    from lienthong.runtime.host import Host
+    from lienthong.telemetry import configure_tracing
+
+    name = "+".join(services) if services else "lienthong"
+    configure_logging(name, settings.log_level, settings.log_json)
+    configure_tracing(name)
+    try:
+        host = Host(settings, services)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    mode = "embedded (in-process bus, in-memory store)" if settings.embedded else "real infrastructure"
+    typer.echo(
+        f"LiênThông {name} on http://{settings.host}:{settings.port} — {mode}. "
+        f"API docs at /docs, health at /healthz. Ctrl-C stops.",
+        err=True,
+    )
+    config = uvicorn.Config(
+        host.app(),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,  # query strings can hold tracking secrets
+        lifespan="on",
+    )
+    uvicorn.Server(config).run()
+
+
+@app.command()
+def up(kafka: KafkaOpt = None, mongo: MongoOpt = None, host: HostOpt = None, port: PortOpt = None) -> None:
+    """Run every service in one process on one port (embedded default: nothing but Python)."""
+    _serve(settings_from(kafka, mongo, host, port), None)
+
+
+@app.command()
+def run(
+    service: Annotated[str, typer.Argument(help="service name, e.g. intake")],
+    kafka: KafkaOpt = None,
+    mongo: MongoOpt = None,
+    host: HostOpt = None,
+    port: PortOpt = None,
+) -> None:
+    """Run one service alone (what a container runs)."""
+    _serve(settings_from(kafka, mongo, host, port), [service])
+
+
+@app.command()
+def services() -> None:
+    """List the installed services."""
+    from lienthong.runtime import discover
+
+    for name in discover():
+        typer.echo(name)
+
+
+@app.command()
+def token(
+    role: Annotated[str, typer.Option(help="officer, supervisor, operator, admin, or agency")],
+    unit: Annotated[str | None, typer.Option(help="the officer's unit code")] = None,
+    agency: Annotated[str | None, typer.Option(help="the agency code (agency tokens)")] = None,
+    hours: Annotated[float, typer.Option(help="validity in hours")] = 8.0,
+) -> None:
+    """Mint a staff or agency token signed with the configured key (dev, tests, scripts)."""
+    from lienthong.security import mint_token
+
+    try:
+        typer.echo(
+            mint_token(Settings(), role=role, unit=unit, agency=agency, ttl=timedelta(hours=hours))
+        )
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def asyncapi(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="file (default stdout)")] = None,
+    format: Annotated[str, typer.Option(help="yaml or json")] = "yaml",
+) -> None:
+    """Print the AsyncAPI 3 document of every topic and message."""
+    import lienthong.schemas  # noqa: F401  (registers the payloads)
+    from lienthong.events.asyncapi import asyncapi_document
+
+    document = asyncapi_document()
+    text = (
+        json.dumps(document, indent=2, ensure_ascii=False)
+        if format == "json"
+        else yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    )
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def run_async(coro: object) -> None:
+    asyncio.run(coro)  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":
+    app()

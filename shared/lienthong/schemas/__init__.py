@@ -1,0 +1,9 @@
+"""Event payload schemas, one module per context. Importing this package registers them all.
+
+Each context's module evolves with its service's issue; a change to a payload that is not
+backwards compatible bumps its `version` (the envelope's `schemaversion`).
+"""
+
+from lienthong.schemas import dossier, tasks
+
+__all__ = ["dossier", "tasks"]

@@ -1,0 +1,191 @@
+"""The bus port's contract, proven on the in-process bus and on a real Kafka broker."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+
+import pytest
+
+from lienthong.bus import PermanentError, Subscription, dlq_topic
+from lienthong.cli.ops import replay_dead_letters
+from lienthong.events import Event, RawMessage, new_event
+from lienthong.telemetry import configure_tracing, trace_ids, tracer
+from tests.kernel.conftest import BusWorld
+from tests.support import eventually
+
+TOPIC = "dossier.events"
+
+
+def event(subject: str, n: int, type: str = "test.happened") -> Event:
+    return new_event(type, subject, {"n": n}, source="/tests")
+
+
+class Crash(BaseException):
+    """Stands for the process dying inside a handler (not an Exception: nothing catches it)."""
+
+
+async def test_events_of_one_key_arrive_in_publish_order(world: BusWorld) -> None:
+    bus = await world.member()
+    await bus.ensure_topics({TOPIC: 4})
+    seen: dict[str, list[int]] = defaultdict(list)
+
+    async def record(e: Event) -> None:
+        seen[e.subject].append(e.data["n"])
+
+    bus.subscribe(Subscription("order", [TOPIC], record))
+    keys = [f"D{k}" for k in range(10)]
+    for batch in range(10):  # several publishes, keys interleaved within each
+        await bus.publish(TOPIC, *[event(key, batch * 10 + i) for i, key in enumerate(keys * 1)])
+    await eventually(lambda: sum(map(len, seen.values())) == 100, what="100 events")
+    for key in keys:
+        assert seen[key] == sorted(seen[key]), f"{key} out of order: {seen[key]}"
+        assert len(seen[key]) == 10
+
+
+async def test_a_crash_before_commit_redelivers_the_message(world: BusWorld) -> None:
+    first = await world.member()
+    await first.ensure_topics({TOPIC: 1})
+    deliveries: list[int] = []
+
+    async def crash_on_second(e: Event) -> None:
+        deliveries.append(e.data["n"])
+        if e.data["n"] == 2:
+            raise Crash
+
+    first.subscribe(Subscription("crashy", [TOPIC], crash_on_second))
+    await first.publish(TOPIC, *[event("D1", n) for n in range(1, 4)])
+    await eventually(lambda: 2 in deliveries, what="the crashing delivery")
+    await asyncio.sleep(0.3)
+    assert 3 not in deliveries, "the consumer went on past a crash"
+
+    restarted = await world.member()  # a new process joins the same group
+    survivors: list[int] = []
+
+    async def record(e: Event) -> None:
+        survivors.append(e.data["n"])
+
+    restarted.subscribe(Subscription("crashy", [TOPIC], record))
+    await eventually(lambda: 3 in survivors, timeout=60, what="redelivery after the crash")
+    assert 2 in survivors, "the message being handled at the crash was lost"
+    assert survivors[survivors.index(2) :] == [2, 3]
+
+
+async def test_poison_message_is_dead_lettered_and_the_consumer_goes_on(world: BusWorld) -> None:
+    bus = await world.member()
+    await bus.ensure_topics({TOPIC: 1})
+    handled: list[int] = []
+
+    async def record(e: Event) -> None:
+        handled.append(e.data["n"])
+
+    bus.subscribe(Subscription("poisoned", [TOPIC], record))
+    await bus.publish(TOPIC, event("D1", 1))
+    await bus.publish_raw([RawMessage(TOPIC, b"D1", b"{not json", (("ce_type", b"x"),))])
+    await bus.publish(TOPIC, event("D1", 3))
+    await eventually(lambda: handled == [1, 3], what="the messages around the poison")
+
+    async def dead() -> list[RawMessage]:
+        return await bus.read_topic(dlq_topic("poisoned"))
+
+    letters = await dead()
+    assert len(letters) == 1
+    letter = letters[0]
+    assert letter.value == b"{not json"
+    assert letter.header_str("dlq.error.type") == "MalformedEvent"
+    assert letter.header_str("dlq.original.topic") == TOPIC
+    assert letter.header_str("dlq.original.partition") == "0"
+    assert letter.header_str("dlq.original.offset") == "1"
+    assert letter.header_str("dlq.group") == "poisoned"
+
+
+async def test_failures_are_retried_then_dead_lettered_and_replayable(world: BusWorld) -> None:
+    bus = await world.member()
+    await bus.ensure_topics({TOPIC: 2})
+    attempts: dict[int, int] = defaultdict(int)
+    healed = False
+
+    async def flaky(e: Event) -> None:
+        n = e.data["n"]
+        attempts[n] += 1
+        if n == 1 and attempts[n] < 3:
+            raise TimeoutError("transient")  # retried, succeeds on the 3rd attempt
+        if n == 2 and not healed:
+            raise PermanentError("refused for good")  # no retry: dead letter at once
+        if n == 3 and not healed:
+            raise RuntimeError("always fails")  # retried up to the limit (3), then dead letter
+
+    bus.subscribe(Subscription("flaky", [TOPIC], flaky))
+    await bus.publish(TOPIC, event("A", 1), event("B", 2), event("C", 3))
+
+    async def letters() -> list[RawMessage]:
+        try:
+            return await bus.read_topic(dlq_topic("flaky"))
+        except LookupError:
+            return []
+
+    found: list[RawMessage] = []
+
+    async def two_letters() -> bool:
+        found[:] = await letters()
+        return len(found) == 2
+
+    for _ in range(600):
+        if await two_letters():
+            break
+        await asyncio.sleep(0.05)
+    assert attempts == {1: 3, 2: 1, 3: 3}
+    by_type = {r.header_str("dlq.error.type"): r for r in found}
+    assert set(by_type) == {"PermanentError", "RuntimeError"}
+    assert by_type["PermanentError"].header_str("dlq.attempts") == "1"
+    assert by_type["RuntimeError"].header_str("dlq.attempts") == "3"
+
+    healed = True
+    assert await replay_dead_letters(bus, "flaky") == 2
+    await eventually(lambda: attempts[2] == 2 and attempts[3] == 4, what="replayed messages handled")
+    assert await replay_dead_letters(bus, "flaky") == 0, "a second replay must not repeat"
+    assert len(await letters()) == 2
+
+
+async def test_the_trace_survives_a_hop(world: BusWorld) -> None:
+    configure_tracing("tests")
+    bus = await world.member()
+    await bus.ensure_topics({TOPIC: 1, "next.events": 1})
+    seen: dict[str, str] = {}
+
+    async def react(e: Event) -> None:
+        ids = trace_ids()
+        assert ids is not None
+        seen["handler"] = ids[0]
+        await bus.publish("next.events", e.caused("test.reacted", {}, source="/tests"))
+
+    async def downstream(e: Event) -> None:
+        ids = trace_ids()
+        assert ids is not None
+        seen["downstream"] = ids[0]
+        seen["downstream_cause"] = e.causationid or ""
+
+    bus.subscribe(Subscription("hop1", [TOPIC], react))
+    bus.subscribe(Subscription("hop2", ["next.events"], downstream))
+    with tracer().start_as_current_span("http request"):
+        origin = trace_ids()
+        first = event("D1", 1)
+        await bus.publish(TOPIC, first)
+    assert origin is not None
+    await eventually(lambda: "downstream" in seen, what="the second hop")
+    assert seen["handler"] == origin[0]
+    assert seen["downstream"] == origin[0]
+    assert seen["downstream_cause"] == first.id
+
+
+async def test_publishing_to_a_missing_topic_fails_clearly(world: BusWorld) -> None:
+    if world.kind == "kafka":
+        # aiokafka waits for metadata until its timeout rather than failing at once; the
+        # broker refuses auto-creation (auto.create.topics.enable=false), which is the point.
+        bus = await world.member()
+        with pytest.raises(Exception):  # noqa: B017, PT011 - KafkaTimeoutError, client-specific
+            await asyncio.wait_for(bus.publish("never.created", event("D", 1)), timeout=5)
+        return
+    bus = await world.member()
+    with pytest.raises(LookupError):
+        await bus.publish("never.created", event("D", 1))
