@@ -34,9 +34,7 @@ def infra() -> Infra:
         )
         if result.returncode != 0:
             pytest.fail(f"deploy/local/infra up failed:\n{result.stderr[-3000:]}")
-        values = dict(
-            line.split("=", 1) for line in result.stdout.splitlines() if "=" in line
-        )
+        values = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
         kafka, mongo = values["KAFKA_BOOTSTRAP"], values["MONGO_URL"]
     return Infra(kafka, mongo)
 

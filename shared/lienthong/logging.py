@@ -21,8 +21,17 @@ from lienthong.telemetry import trace_ids
 
 _PERSONAL_KEYS = frozenset(
     {
-        "full_name", "name_of_applicant", "applicant_name", "phone", "phone_number", "email",
-        "id_number", "citizen_id", "cccd", "address", "date_of_birth",
+        "full_name",
+        "name_of_applicant",
+        "applicant_name",
+        "phone",
+        "phone_number",
+        "email",
+        "id_number",
+        "citizen_id",
+        "cccd",
+        "address",
+        "date_of_birth",
     }
 )
 _ID_NUMBER = re.compile(r"(?<!\d)\d{12}(?!\d)")

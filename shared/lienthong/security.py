@@ -92,7 +92,9 @@ def current_principal(request: Request) -> Principal:
     try:
         return verify_token(settings, _bearer(request))
     except InvalidToken:
-        raise HTTPException(401, "invalid or expired token", {"WWW-Authenticate": "Bearer"}) from None
+        raise HTTPException(
+            401, "invalid or expired token", {"WWW-Authenticate": "Bearer"}
+        ) from None
 
 
 def require_staff(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:

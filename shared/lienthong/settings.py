@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_TOKEN_KEY = "lienthong-development-key-not-for-production"
+DEV_TOKEN_KEY = "lienthong-development-key-not-for-production"  # noqa: S105 - dev default, warned about
 
 
 class Settings(BaseSettings):
@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
 
     token_key: SecretStr = SecretStr(DEV_TOKEN_KEY)
-    token_issuer: str = "lienthong"
+    token_issuer: str = "lienthong"  # noqa: S105 - an issuer name, not a secret
 
     handler_max_attempts: int = Field(default=5, ge=1)
     handler_backoff_initial_s: float = Field(default=0.2, ge=0)

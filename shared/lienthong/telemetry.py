@@ -34,8 +34,13 @@ def configure_tracing(service_name: str) -> None:
     _configured = True
 
 
+# A proxy until a provider is installed, then delegating to it: safe to take once here,
+# and taking it per message costs ~40 µs (get_tracer builds a tracer and filters warnings).
+_tracer = trace.get_tracer("lienthong")
+
+
 def tracer() -> trace.Tracer:
-    return trace.get_tracer("lienthong")
+    return _tracer
 
 
 def current_traceparent() -> str | None:
@@ -52,16 +57,44 @@ def trace_ids() -> tuple[str, str] | None:
     return format(ctx.trace_id, "032x"), format(ctx.span_id, "016x")
 
 
+def _parent_context(traceparent: str | None) -> otel_context.Context | None:
+    """The remote parent named by a W3C traceparent. Version 00, the only one we write, is
+    parsed directly (it is fixed-width); anything else goes through the propagator."""
+    if not traceparent:
+        return None
+    if len(traceparent) == 55 and traceparent.startswith("00-"):
+        try:
+            span_context = trace.SpanContext(
+                trace_id=int(traceparent[3:35], 16),
+                span_id=int(traceparent[36:52], 16),
+                is_remote=True,
+                trace_flags=trace.TraceFlags(int(traceparent[53:55], 16)),
+            )
+        except ValueError:
+            return None
+        if not span_context.is_valid:
+            return None
+        return trace.set_span_in_context(trace.NonRecordingSpan(span_context))
+    return _propagator.extract({"traceparent": traceparent})
+
+
 @contextmanager
-def continued_span(name: str, traceparent: str | None, **attributes: str) -> Iterator[None]:
-    """A span that continues the trace named by `traceparent` (or starts one)."""
-    parent = _propagator.extract({"traceparent": traceparent}) if traceparent else None
-    token = otel_context.attach(parent) if parent is not None else None
+def continued_span(name: str, traceparent: str | None) -> Iterator[None]:
+    """A consumer span that continues the trace named by `traceparent` (or starts one).
+
+    Spelled out (start_span + attach) rather than `start_as_current_span`: it runs for every
+    message, and the nested context managers of the latter cost ~15 µs more per call.
+    """
+    span = _tracer.start_span(
+        name, context=_parent_context(traceparent), kind=trace.SpanKind.CONSUMER
+    )
+    token = otel_context.attach(trace.set_span_in_context(span))
     try:
-        with tracer().start_as_current_span(
-            name, kind=trace.SpanKind.CONSUMER, attributes=attributes
-        ):
-            yield
+        yield
+    except BaseException as exc:
+        span.record_exception(exc)
+        span.set_status(trace.StatusCode.ERROR)
+        raise
     finally:
-        if token is not None:
-            otel_context.detach(token)
+        otel_context.detach(token)
+        span.end()

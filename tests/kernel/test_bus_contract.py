@@ -142,7 +142,9 @@ async def test_failures_are_retried_then_dead_lettered_and_replayable(world: Bus
 
     healed = True
     assert await replay_dead_letters(bus, "flaky") == 2
-    await eventually(lambda: attempts[2] == 2 and attempts[3] == 4, what="replayed messages handled")
+    await eventually(
+        lambda: attempts[2] == 2 and attempts[3] == 4, what="replayed messages handled"
+    )
     assert await replay_dead_letters(bus, "flaky") == 0, "a second replay must not repeat"
     assert len(await letters()) == 2
 

@@ -55,7 +55,9 @@ async def test_queries_sort_limit_update_delete(store: Store) -> None:
     steps = store.collection("steps")
     await steps.ensure_index([("due", 1)])
     for i, (state, due) in enumerate([("open", 30), ("open", 10), ("done", 5), ("open", 20)]):
-        await steps.insert({"_id": f"s{i}", "state": state, "due": due, "unit": {"code": f"U{i % 2}"}})
+        await steps.insert(
+            {"_id": f"s{i}", "state": state, "due": due, "unit": {"code": f"U{i % 2}"}}
+        )
     due_open = await steps.find({"state": "open", "due": {"$lte": 20}}, sort=[("due", 1)])
     assert [d["_id"] for d in due_open] == ["s1", "s3"]
     assert [d["_id"] for d in await steps.find(sort=[("due", -1)], limit=2)] == ["s0", "s3"]
@@ -73,9 +75,9 @@ async def test_queries_sort_limit_update_delete(store: Store) -> None:
 
 async def test_stored_documents_are_copies(store: Store) -> None:
     things = store.collection("things")
-    document = {"_id": "x", "items": [1]}
-    await things.insert(document)
-    document["items"].append(2)
+    items = [1]
+    await things.insert({"_id": "x", "items": items})
+    items.append(2)
     fetched = await things.get("x")
     assert fetched == {"_id": "x", "items": [1]}
     assert fetched is not None

@@ -1,15 +1,14 @@
 """Composition root of the agency-adapter service.
 
-Delivers tasks from agency.tasks.<agency> to each agency's own or legacy system (REST, SOAP, webhook, inbox pull, manual) and brings results back as events.
+Delivers tasks from agency.tasks.<agency> to each agency's own or legacy system (REST, SOAP,
+webhook, inbox pull, manual) and brings results back as events.
 """
 
 from __future__ import annotations
 
 from lienthong.runtime import ServiceContext, ServiceSpec
 
-SUMMARY = (
-    "Delivers tasks from agency.tasks.<agency> to each agency's own or legacy system (REST, SOAP, webhook, inbox pull, manual) and brings results back as events."
-)
+SUMMARY = " ".join((__doc__ or "").split("\n\n")[1].split())
 
 
 def build(context: ServiceContext) -> ServiceSpec:

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from lienthong.runtime import ServiceContext, ServiceSpec
 
-SUMMARY = (
-    "Tells citizens what happened to their dossier by SMS and email, in their preferred channel."
-)
+SUMMARY = " ".join((__doc__ or "").split("\n\n")[1].split())
 
 
 def build(context: ServiceContext) -> ServiceSpec:

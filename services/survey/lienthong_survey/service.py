@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from lienthong.runtime import ServiceContext, ServiceSpec
 
-SUMMARY = (
-    "Citizens rate every step and every unit; the city sees its service quality."
-)
+SUMMARY = " ".join((__doc__ or "").split("\n\n")[1].split())
 
 
 def build(context: ServiceContext) -> ServiceSpec:

@@ -83,7 +83,7 @@ class Deliverer:
             await self._bury(raw, exc, 0, logical_topic)
             return
         started = time.perf_counter()
-        with continued_span(f"process {event.type}", event.traceparent, group=self.group):
+        with continued_span(f"{self.group} process {event.type}", event.traceparent):
             failure = await self._handle_with_retries(event)
         if failure is not None:
             error, attempts = failure

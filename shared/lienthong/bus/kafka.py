@@ -18,6 +18,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.partitioner import DefaultPartitioner
 
 from lienthong.bus.delivery import Deliverer, RetryPolicy
 from lienthong.bus.kafka_admin import create_missing_topics
@@ -51,6 +52,8 @@ class KafkaBus:
         self._subscriptions: list[Subscription] = []
         self._consumers: list[_GroupConsumer] = []
         self._known_dlq: set[str] = set()
+        self._partition_cache: dict[str, list[int]] = {}
+        self._partitioner = DefaultPartitioner()
 
     # --- names -----------------------------------------------------------------------
 
@@ -99,20 +102,54 @@ class KafkaBus:
         await self.publish_raw([encode(event, topic) for event in events])
 
     async def publish_raw(self, messages: Sequence[RawMessage]) -> None:
+        """Group the records by partition (Kafka's own murmur2 key partitioning, as the Java
+        clients do) and hand each partition one or more ready-made record batches. Per
+        record, this is several times cheaper than `send()` with its future and accumulator
+        bookkeeping; order within a partition is the order given."""
         producer = self._require_producer()
-        futures = []
+        by_partition: dict[tuple[str, int], list[RawMessage]] = {}
         for message in messages:
             await self._ensure_dlq(message.topic)
-            futures.append(
-                await producer.send(
-                    self.physical(message.topic),
-                    value=message.value,
-                    key=message.key,
-                    headers=list(message.headers),
-                )
-            )
-            BUS_PUBLISHED.labels(topic=message.topic).inc()
+            topic = self.physical(message.topic)
+            partitions = self._partition_cache.get(topic)
+            if partitions is None:
+                partitions = sorted(await producer.partitions_for(topic))
+                self._partition_cache[topic] = partitions
+            index = self._partitioner(message.key, partitions, partitions)
+            by_partition.setdefault((topic, index), []).append(message)
+        futures = []
+        for (topic, index), records in by_partition.items():
+            futures.extend(await self._send_batches(producer, topic, index, records))
         await asyncio.gather(*futures)
+        for topic in {m.topic for m in messages}:
+            BUS_PUBLISHED.labels(topic=topic).inc(sum(1 for m in messages if m.topic == topic))
+
+    @staticmethod
+    async def _send_batches(
+        producer: AIOKafkaProducer, topic: str, partition: int, records: list[RawMessage]
+    ) -> list[asyncio.Future[object]]:
+        futures = []
+        batch = producer.create_batch()
+        for record in records:
+            appended = batch.append(
+                timestamp=None, key=record.key, value=record.value, headers=list(record.headers)
+            )
+            if appended is None:  # batch full: ship it, start the next with this record
+                futures.append(await producer.send_batch(batch, topic, partition=partition))
+                batch = producer.create_batch()
+                if (
+                    batch.append(
+                        timestamp=None,
+                        key=record.key,
+                        value=record.value,
+                        headers=list(record.headers),
+                    )
+                    is None
+                ):
+                    raise ValueError(f"record of {len(record.value)} bytes exceeds the batch size")
+        if batch.record_count():
+            futures.append(await producer.send_batch(batch, topic, partition=partition))
+        return futures
 
     async def _ensure_dlq(self, topic: str) -> None:
         # Dead-letter topics are created on first use so that a new consumer group needs no
@@ -159,7 +196,7 @@ class KafkaBus:
             topic=self.logical(record.topic),
             key=record.key,
             value=record.value or b"",
-            headers=tuple(record.headers),
+            headers=record.headers if isinstance(record.headers, tuple) else tuple(record.headers),
             partition=record.partition,
             offset=record.offset,
             timestamp_ms=record.timestamp,
@@ -279,9 +316,7 @@ class _GroupConsumer:
                 if not batches:
                     continue
                 await asyncio.gather(*(self._drain(records) for records in batches.values()))
-                await self._commit(
-                    {tp: records[-1].offset + 1 for tp, records in batches.items()}
-                )
+                await self._commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
         except BaseException as exc:
             log.error("consumer_crashed", group=group, error=type(exc).__name__)
             raise
@@ -300,4 +335,3 @@ class _GroupConsumer:
             # The partitions moved to another member during the batch: it starts from the
             # last commit and sees these records again (at-least-once, handlers idempotent).
             log.warning("commit_failed", group=self._subscription.group, error=type(exc).__name__)
-

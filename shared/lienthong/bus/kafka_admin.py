@@ -36,7 +36,9 @@ async def create_missing_topics(
         await admin.close()
 
 
-async def _wait_visible(admin: AIOKafkaAdminClient, names: list[str], timeout_s: float = 30) -> None:
+async def _wait_visible(
+    admin: AIOKafkaAdminClient, names: list[str], timeout_s: float = 30
+) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while loop.time() < deadline:

@@ -206,4 +206,3 @@ class InMemoryBus:
                 return
             await asyncio.sleep(0.01)
         raise TimeoutError("bus did not become idle")
-

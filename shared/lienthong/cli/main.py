@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -35,12 +37,20 @@ PortOpt = Annotated[int | None, typer.Option("--port", help="port to listen on")
 
 
 def settings_from(
-    kafka: str | None = None, mongo: str | None = None, host: str | None = None, port: int | None = None
+    kafka: str | None = None,
+    mongo: str | None = None,
+    host: str | None = None,
+    port: int | None = None,
 ) -> Settings:
     """Environment first (LIENTHONG_*), then the command line wins."""
     overrides = {
         k: v
-        for k, v in {"kafka_bootstrap": kafka, "mongo_url": mongo, "host": host, "port": port}.items()
+        for k, v in {
+            "kafka_bootstrap": kafka,
+            "mongo_url": mongo,
+            "host": host,
+            "port": port,
+        }.items()
         if v is not None
     }
     return Settings(**overrides)  # type: ignore[arg-type]
@@ -48,6 +58,19 @@ def settings_from(
 
 def _serve(settings: Settings, services: list[str] | None) -> None:
     import uvicorn
+
+    class _GracefulServer(uvicorn.Server):
+        """uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, so the process would
+        end "killed by signal" even though every consumer committed and every store closed.
+        A completed shutdown exits 0, which supervisors read as a clean stop."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            with super().capture_signals():
+                try:
+                    yield
+                finally:
+                    self._captured_signals.clear()
 
     from lienthong.logging import configure_logging
     from lienthong.runtime.host import Host
@@ -61,7 +84,9 @@ def _serve(settings: Settings, services: list[str] | None) -> None:
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    mode = "embedded (in-process bus, in-memory store)" if settings.embedded else "real infrastructure"
+    mode = (
+        "embedded (in-process bus, in-memory store)" if settings.embedded else "real infrastructure"
+    )
     typer.echo(
         f"LiênThông {name} on http://{settings.host}:{settings.port} — {mode}. "
         f"API docs at /docs, health at /healthz. Ctrl-C stops.",
@@ -75,11 +100,13 @@ def _serve(settings: Settings, services: list[str] | None) -> None:
         access_log=False,  # query strings can hold tracking secrets
         lifespan="on",
     )
-    uvicorn.Server(config).run()
+    _GracefulServer(config).run()
 
 
 @app.command()
-def up(kafka: KafkaOpt = None, mongo: MongoOpt = None, host: HostOpt = None, port: PortOpt = None) -> None:
+def up(
+    kafka: KafkaOpt = None, mongo: MongoOpt = None, host: HostOpt = None, port: PortOpt = None
+) -> None:
     """Run every service in one process on one port (embedded default: nothing but Python)."""
     _serve(settings_from(kafka, mongo, host, port), None)
 
@@ -126,7 +153,9 @@ def token(
 
 @app.command()
 def asyncapi(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="file (default stdout)")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="file (default stdout)")
+    ] = None,
     format: Annotated[str, typer.Option(help="yaml or json")] = "yaml",
 ) -> None:
     """Print the AsyncAPI 3 document of every topic and message."""

@@ -15,7 +15,9 @@ from lienthong.events import RawMessage
 from lienthong.settings import Settings
 
 topics_app = typer.Typer(help="Kafka topics.", no_args_is_help=True)
-dlq_app = typer.Typer(help="Dead letters: list them, replay them to their topic.", no_args_is_help=True)
+dlq_app = typer.Typer(
+    help="Dead letters: list them, replay them to their topic.", no_args_is_help=True
+)
 
 KafkaOpt = Annotated[str | None, typer.Option("--kafka", help="Kafka bootstrap host:port")]
 
@@ -23,7 +25,9 @@ KafkaOpt = Annotated[str | None, typer.Option("--kafka", help="Kafka bootstrap h
 def _settings(kafka: str | None) -> Settings:
     settings = Settings(**({"kafka_bootstrap": kafka} if kafka else {}))  # type: ignore[arg-type]
     if not settings.kafka_bootstrap:
-        typer.echo("error: needs Kafka: pass --kafka HOST:PORT or set LIENTHONG_KAFKA_BOOTSTRAP", err=True)
+        typer.echo(
+            "error: needs Kafka: pass --kafka HOST:PORT or set LIENTHONG_KAFKA_BOOTSTRAP", err=True
+        )
         raise typer.Exit(2)
     return settings
 
@@ -43,7 +47,9 @@ def topics_create(kafka: KafkaOpt = None) -> None:
     settings = _settings(kafka)
     wanted = Host(settings).topics()
     physical = {settings.topic_prefix + name: count for name, count in wanted.items()}
-    created = asyncio.run(create_missing_topics(settings.kafka_bootstrap or "", physical, settings.replication_factor))
+    created = asyncio.run(
+        create_missing_topics(settings.kafka_bootstrap or "", physical, settings.replication_factor)
+    )
     for name, count in sorted(physical.items()):
         typer.echo(f"{name}\t{count} partitions\t{'created' if name in created else 'exists'}")
 
@@ -60,7 +66,9 @@ def _describe(record: RawMessage) -> list[str]:
 
 
 @dlq_app.command("list")
-def dlq_list(group: Annotated[str, typer.Argument(help="consumer group")], kafka: KafkaOpt = None) -> None:
+def dlq_list(
+    group: Annotated[str, typer.Argument(help="consumer group")], kafka: KafkaOpt = None
+) -> None:
     """Show the dead letters of a consumer group."""
 
     async def read() -> list[RawMessage]:
@@ -74,7 +82,9 @@ def dlq_list(group: Annotated[str, typer.Argument(help="consumer group")], kafka
             await bus.stop()
 
     records = asyncio.run(read())
-    table = Table("origin", "type", "event id", "error", "failed at", title=f"dlq.{group}: {len(records)}")
+    table = Table(
+        "origin", "type", "event id", "error", "failed at", title=f"dlq.{group}: {len(records)}"
+    )
     for record in records:
         table.add_row(*_describe(record))
     Console().print(table)
@@ -111,7 +121,9 @@ async def replay_dead_letters(bus: Bus, group: str, progress: Progress | None = 
 
 
 @dlq_app.command("replay")
-def dlq_replay(group: Annotated[str, typer.Argument(help="consumer group")], kafka: KafkaOpt = None) -> None:
+def dlq_replay(
+    group: Annotated[str, typer.Argument(help="consumer group")], kafka: KafkaOpt = None
+) -> None:
     """Replay a group's dead letters to the topics they came from, with progress."""
 
     async def replay() -> int:
@@ -119,7 +131,10 @@ def dlq_replay(group: Annotated[str, typer.Argument(help="consumer group")], kaf
         await bus.start()
         try:
             with Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
             ) as progress:
                 return await replay_dead_letters(bus, group, progress)
         except UnknownTopic:

@@ -74,9 +74,14 @@ def _dead_letter_message() -> dict[str, Any]:
             "properties": {
                 name: text
                 for name in (
-                    "dlq.error.type", "dlq.error.message", "dlq.original.topic",
-                    "dlq.original.partition", "dlq.original.offset", "dlq.group",
-                    "dlq.attempts", "dlq.failed_at",
+                    "dlq.error.type",
+                    "dlq.error.message",
+                    "dlq.original.topic",
+                    "dlq.original.partition",
+                    "dlq.original.offset",
+                    "dlq.group",
+                    "dlq.attempts",
+                    "dlq.failed_at",
                 )
             },
         },

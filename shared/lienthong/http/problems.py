@@ -28,7 +28,11 @@ class Problem(Exception):
     ) -> None:
         super().__init__(detail or title)
         self.status, self.title, self.detail, self.type, self.extra = (
-            status, title, detail, type, extra
+            status,
+            title,
+            detail,
+            type,
+            extra,
         )
 
 
@@ -36,7 +40,12 @@ def problem_response(
     status: int, title: str, detail: str = "", type: str = "about:blank", **extra: Any
 ) -> JSONResponse:
     HTTP_PROBLEMS.labels(status=str(status)).inc()
-    body = {"type": type, "title": title, "status": status, **({"detail": detail} if detail else {})}
+    body = {
+        "type": type,
+        "title": title,
+        "status": status,
+        **({"detail": detail} if detail else {}),
+    }
     return JSONResponse({**body, **extra}, status_code=status, media_type=PROBLEM_JSON)
 
 

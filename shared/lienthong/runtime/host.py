@@ -89,7 +89,9 @@ class Host:
         for spec in self.specs:
             for hook in spec.on_start:
                 await hook()
-        log.info("host_started", services=[s.name for s in self.specs], embedded=self.settings.embedded)
+        log.info(
+            "host_started", services=[s.name for s in self.specs], embedded=self.settings.embedded
+        )
 
     async def stop(self) -> None:
         for spec in reversed(self.specs):
@@ -104,7 +106,10 @@ class Host:
 
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}
-        probes = {"bus": self.bus.ping(), **{f"store:{n}": s.ping() for n, s in self.stores.items()}}
+        probes = {
+            "bus": self.bus.ping(),
+            **{f"store:{n}": s.ping() for n, s in self.stores.items()},
+        }
         for name, probe in probes.items():
             try:
                 await asyncio.wait_for(probe, timeout=3)

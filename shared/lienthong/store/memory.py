@@ -20,7 +20,9 @@ class InMemoryCollection:
         self._documents: dict[str, Document] = {}
         self._unique: list[tuple[str, ...]] = []
 
-    async def ensure_index(self, fields: Sequence[tuple[str, int]], *, unique: bool = False) -> None:
+    async def ensure_index(
+        self, fields: Sequence[tuple[str, int]], *, unique: bool = False
+    ) -> None:
         names = tuple(name for name, _ in fields)
         if unique and names not in self._unique:
             for document in self._documents.values():
@@ -31,9 +33,10 @@ class InMemoryCollection:
         for names in [only] if only else self._unique:
             key = tuple(field_value(candidate, n) for n in names)
             for other in self._documents.values():
-                if other["_id"] != candidate["_id"] and tuple(
-                    field_value(other, n) for n in names
-                ) == key:
+                if (
+                    other["_id"] != candidate["_id"]
+                    and tuple(field_value(other, n) for n in names) == key
+                ):
                     raise DuplicateKey(self.name, f"{names}={key}")
 
     async def insert(self, document: Document) -> None:

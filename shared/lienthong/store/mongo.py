@@ -20,7 +20,9 @@ class MongoCollection:
         self.name = collection.name
         self._c = collection
 
-    async def ensure_index(self, fields: Sequence[tuple[str, int]], *, unique: bool = False) -> None:
+    async def ensure_index(
+        self, fields: Sequence[tuple[str, int]], *, unique: bool = False
+    ) -> None:
         await self._c.create_index([(name, direction) for name, direction in fields], unique=unique)
 
     async def insert(self, document: Document) -> None:
@@ -120,7 +122,9 @@ class MongoStore:
         value = (int(latest["value"]) if latest else 0) + by
         while True:
             try:
-                await tickets.insert_one({"_id": f"{name}#{value}", "counter": name, "value": value})
+                await tickets.insert_one(
+                    {"_id": f"{name}#{value}", "counter": name, "value": value}
+                )
                 return value
             except DuplicateKeyError:
                 value += by
@@ -137,4 +141,3 @@ class MongoStore:
 
     async def drop_database(self) -> None:
         await self._client.drop_database(self._db.name)
-

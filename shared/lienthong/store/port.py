@@ -32,7 +32,9 @@ class DuplicateKey(Exception):
 class Collection(Protocol):
     name: str
 
-    async def ensure_index(self, fields: Sequence[tuple[str, int]], *, unique: bool = False) -> None:
+    async def ensure_index(
+        self, fields: Sequence[tuple[str, int]], *, unique: bool = False
+    ) -> None:
         """Create the index if missing (idempotent)."""
 
     async def insert(self, document: Document) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -59,11 +60,15 @@ def matches(document: Document, filter: Filter | None) -> bool:
     return True
 
 
+def _value_at(path: str, document: Document) -> Any:
+    return field_value(document, path)
+
+
 def sort_documents(documents: list[Document], sort: SortSpec) -> list[Document]:
     for path, direction in reversed(list(sort)):
         present = [d for d in documents if field_value(d, path) not in (_MISSING, None)]
         absent = [d for d in documents if field_value(d, path) in (_MISSING, None)]
-        present.sort(key=lambda d, p=path: field_value(d, p), reverse=direction < 0)
+        present.sort(key=functools.partial(_value_at, path), reverse=direction < 0)
         # MongoDB orders missing/null before any value ascending, after them descending.
         documents = absent + present if direction > 0 else present + absent
     return documents
