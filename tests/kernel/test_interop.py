@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 import shutil
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import pytest

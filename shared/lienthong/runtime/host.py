@@ -22,7 +22,7 @@ from lienthong import __version__
 from lienthong.bus import Bus, InMemoryBus, KafkaBus, RetryPolicy, Subscription
 from lienthong.http import install_problem_handlers, problem_response
 from lienthong.runtime.service import ServiceContext, ServiceSpec, discover
-from lienthong.settings import Settings
+from lienthong.settings import DEV_TOKEN_KEY, Settings
 from lienthong.store import InMemoryStore, MongoStore, Store
 from lienthong.topics import core_topics
 
@@ -81,6 +81,8 @@ class Host:
         return wanted
 
     async def start(self) -> None:
+        if not self.settings.embedded and self.settings.token_key.get_secret_value() == DEV_TOKEN_KEY:
+            log.warning("development_token_key_in_use", hint="set LIENTHONG_TOKEN_KEY")
         await self.bus.ensure_topics(self.topics())
         for spec in self.specs:
             if spec.handlers and spec.consumes:
