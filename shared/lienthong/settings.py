@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -38,6 +40,11 @@ class Settings(BaseSettings):
     handler_backoff_initial_s: float = Field(default=0.2, ge=0)
     handler_backoff_max_s: float = Field(default=10.0, ge=0)
     consumer_batch_size: int = Field(default=500, ge=1)
+
+    trace_export: Literal["none", "console", "otlp"] = Field(
+        default="none", description="where spans go; 'none' records none but still propagates ids"
+    )
+    trace_sample_ratio: float = Field(default=1.0, ge=0, le=1)
 
     log_level: str = "INFO"
     log_json: bool = True

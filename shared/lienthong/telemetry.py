@@ -9,29 +9,55 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Literal
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 _propagator = TraceContextTextMapPropagator()
 _configured = False
+_recording = False
+
+TraceExport = Literal["none", "console", "otlp"]
 
 
-def configure_tracing(service_name: str) -> None:
-    """Install the SDK tracer provider once per process (idempotent).
+def configure_tracing(service_name: str, export: TraceExport = "none", ratio: float = 1.0) -> None:
+    """Install the SDK tracer provider once per process (later calls are ignored).
 
-    Without an exporter configured, spans are still created (ids propagate and appear in
-    logs); an exporter can be added through the standard OTEL_* environment in deployment.
+    With `export="none"` spans are not recorded at all — nothing would ever read them — but
+    trace and span ids are still generated at the edges and travel in every event, so logs
+    of one dossier share a trace id across services. With an exporter ("otlp" reads the
+    standard OTEL_EXPORTER_OTLP_* variables), spans are recorded, sampled at `ratio` at the
+    roots and following the parent's decision elsewhere, and consumers open a "process" span
+    around each handler.
+
+    Measured on the bus benchmark: recording a consumer span per message costs ~55 µs of a
+    ~135 µs message path; propagating the context alone ~4 µs.
     """
-    global _configured
+    global _configured, _recording
     if _configured:
         return
-    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    resource = Resource.create({"service.name": service_name})
+    if export == "none":
+        provider = TracerProvider(resource=resource, sampler=ALWAYS_OFF)
+    else:
+        provider = TracerProvider(resource=resource, sampler=ParentBased(TraceIdRatioBased(ratio)))
+        provider.add_span_processor(BatchSpanProcessor(_exporter(export)))
     trace.set_tracer_provider(provider)
-    _configured = True
+    _configured, _recording = True, export != "none"
+
+
+def _exporter(export: TraceExport) -> SpanExporter:
+    if export == "console":
+        return ConsoleSpanExporter()
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter()
 
 
 # A proxy until a provider is installed, then delegating to it: safe to take once here,
@@ -80,14 +106,23 @@ def _parent_context(traceparent: str | None) -> otel_context.Context | None:
 
 @contextmanager
 def continued_span(name: str, traceparent: str | None) -> Iterator[None]:
-    """A consumer span that continues the trace named by `traceparent` (or starts one).
+    """Run the body in the trace named by `traceparent`.
 
-    Spelled out (start_span + attach) rather than `start_as_current_span`: it runs for every
-    message, and the nested context managers of the latter cost ~15 µs more per call.
+    When spans are recorded, the body gets its own consumer span, child of the remote
+    parent; otherwise the remote context is simply made current, so ids still flow into logs
+    and into the traceparent of whatever the body publishes. Spelled out (start_span +
+    attach) rather than `start_as_current_span`: it runs for every message.
     """
-    span = _tracer.start_span(
-        name, context=_parent_context(traceparent), kind=trace.SpanKind.CONSUMER
-    )
+    parent = _parent_context(traceparent)
+    if not _recording:
+        token = otel_context.attach(parent) if parent is not None else None
+        try:
+            yield
+        finally:
+            if token is not None:
+                otel_context.detach(token)
+        return
+    span = _tracer.start_span(name, context=parent, kind=trace.SpanKind.CONSUMER)
     token = otel_context.attach(trace.set_span_in_context(span))
     try:
         yield

@@ -78,7 +78,7 @@ def _serve(settings: Settings, services: list[str] | None) -> None:
 
     name = "+".join(services) if services else "lienthong"
     configure_logging(name, settings.log_level, settings.log_json)
-    configure_tracing(name)
+    configure_tracing(name, settings.trace_export, settings.trace_sample_ratio)
     try:
         host = Host(settings, services)
     except ValueError as exc:
