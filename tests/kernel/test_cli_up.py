@@ -10,8 +10,9 @@ import sys
 import time
 
 import httpx
+import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, Infra
 
 
 def free_port() -> int:
@@ -31,11 +32,22 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60
     raise AssertionError(f"{url} did not answer within {timeout}s")
 
 
-def test_up_starts_answers_healthz_and_stops_on_sigterm() -> None:
+@pytest.mark.parametrize(
+    "infrastructure", ["embedded", pytest.param("real", marks=pytest.mark.kafka)]
+)
+def test_up_starts_answers_healthz_and_stops_on_sigterm(
+    infrastructure: str, request: pytest.FixtureRequest, unique: str
+) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIENTHONG_")}
+    flags: list[str] = []
+    if infrastructure == "real":
+        infra: Infra = request.getfixturevalue("infra")
+        flags = ["--kafka", infra.kafka_bootstrap, "--mongo", infra.mongo_url]
+        env["LIENTHONG_TOPIC_PREFIX"] = f"{unique}."
+        env["LIENTHONG_DATABASE_PREFIX"] = unique
     process = subprocess.Popen(
-        [sys.executable, "-m", "lienthong.cli.main", "up", "--port", str(port)],
+        [sys.executable, "-m", "lienthong.cli.main", "up", "--port", str(port), *flags],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

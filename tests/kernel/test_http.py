@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import httpx
 from asgi_lifespan import LifespanManager
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from lienthong.events import new_event
 from lienthong.runtime.host import Host
 from lienthong.security import StaffUser, mint_token
 from lienthong.settings import Settings
+from lienthong.telemetry import configure_tracing
 
 
 class Body(BaseModel):
@@ -23,6 +25,13 @@ def routes_for_the_test() -> APIRouter:
     @router.post("/v1/things")
     async def create(body: Body) -> dict[str, str]:
         return {"code": body.code}
+
+    @router.post("/v1/publish")
+    async def publish(request: Request) -> dict[str, str]:
+        bus = request.app.state.host.bus
+        event = new_event("test.published", "d-1", {}, source="/tests")
+        await bus.publish("dossier.events", event)
+        return {"traceparent": event.traceparent or ""}
 
     @router.get("/v1/secret")
     async def secret(user: StaffUser) -> dict[str, str]:
@@ -63,3 +72,19 @@ async def test_validation_errors_and_auth_failures_are_problem_documents() -> No
             assert ready.json()["checks"] == {"bus": "ok", "store:console": "ok"}
             metrics = await client.get("/metrics")
             assert 'lienthong_http_problems_total{status="422"}' in metrics.text
+
+
+async def test_an_http_request_trace_continues_into_the_events_it_publishes() -> None:
+    configure_tracing("tests")
+    host = Host(Settings(), ["console"])
+    host.specs[0].router = routes_for_the_test()
+    app = host.app()
+    incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            response = await client.post("/v1/publish", headers={"traceparent": incoming})
+    traceparent = response.json()["traceparent"]
+    assert traceparent.split("-")[1] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    published = await host.bus.read_topic("dossier.events")
+    assert published[0].header_str("ce_traceparent") == traceparent

@@ -81,7 +81,8 @@ class Host:
         return wanted
 
     async def start(self) -> None:
-        if not self.settings.embedded and self.settings.token_key.get_secret_value() == DEV_TOKEN_KEY:
+        key = self.settings.token_key.get_secret_value()
+        if not self.settings.embedded and key == DEV_TOKEN_KEY:
             log.warning("development_token_key_in_use", hint="set LIENTHONG_TOKEN_KEY")
         await self.bus.ensure_topics(self.topics())
         for spec in self.specs:
