@@ -32,8 +32,9 @@ class BusWorld:
         if self.kind == "memory":
             if self._memory is None:
                 self._memory = InMemoryBus(policy=FAST_RETRIES)
-                await self._memory.start()
                 self._members.append(self._memory)
+            if not self._memory.running:
+                await self._memory.start()
             return self._memory
         assert self._infra is not None
         bus = KafkaBus(

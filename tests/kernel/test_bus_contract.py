@@ -191,3 +191,36 @@ async def test_publishing_to_a_missing_topic_fails_clearly(world: BusWorld) -> N
     bus = await world.member()
     with pytest.raises(LookupError):
         await bus.publish("never.created", event("D", 1))
+
+
+async def test_graceful_stop_finishes_the_message_in_hand_and_commits_it(world: BusWorld) -> None:
+    bus = await world.member()
+    await bus.ensure_topics({TOPIC: 1})
+    started, release = asyncio.Event(), asyncio.Event()
+    finished: list[int] = []
+
+    async def slow(e: Event) -> None:
+        started.set()
+        await release.wait()
+        finished.append(e.data["n"])
+
+    bus.subscribe(Subscription("graceful", [TOPIC], slow))
+    await bus.publish(TOPIC, event("D1", 1))
+    await asyncio.wait_for(started.wait(), timeout=30)
+    stopping = asyncio.create_task(bus.stop())
+    await asyncio.sleep(0.2)
+    assert not stopping.done(), "stop() returned while a handler was still working"
+    release.set()
+    await asyncio.wait_for(stopping, timeout=30)
+    assert finished == [1]
+
+    again: list[int] = []
+
+    async def record(e: Event) -> None:
+        again.append(e.data["n"])
+
+    restarted = await world.member()
+    restarted.subscribe(Subscription("graceful", [TOPIC], record))
+    await restarted.publish(TOPIC, event("D1", 2))
+    await eventually(lambda: 2 in again, what="the next message after the restart")
+    assert again == [2], "the message finished before the stop was delivered again"

@@ -51,6 +51,10 @@ class InMemoryBus:
         for subscription in self._subscriptions:
             self._launch(subscription)
 
+    @property
+    def running(self) -> bool:
+        return self._started
+
     async def stop(self) -> None:
         self._stopping = True
         for wakeup in self._wakeups.values():
@@ -61,6 +65,9 @@ class InMemoryBus:
             for task in pending:
                 task.cancel()
         self._tasks.clear()
+        # A stopped bus is a process that ended: its consumer groups keep their committed
+        # offsets, and whoever starts the bus again subscribes anew.
+        self._subscriptions.clear()
         self._started = False
 
     async def ping(self) -> None:
