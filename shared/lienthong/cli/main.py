@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 import yaml
 
+from lienthong.cli.domain import calendar_app, catalog_app, topology_app
 from lienthong.cli.ops import dlq_app, topics_app
 from lienthong.settings import Settings
 
@@ -25,6 +26,9 @@ app = typer.Typer(
 )
 app.add_typer(topics_app, name="topics")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(topology_app, name="topology")
+app.add_typer(calendar_app, name="calendar")
 
 KafkaOpt = Annotated[
     str | None, typer.Option("--kafka", help="Kafka bootstrap host:port (default: in-process bus)")
