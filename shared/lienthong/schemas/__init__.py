@@ -4,6 +4,6 @@ Each context's module evolves with its service's issue; a change to a payload th
 backwards compatible bumps its `version` (the envelope's `schemaversion`).
 """
 
-from lienthong.schemas import dossier, tasks
+from lienthong.schemas import agency, dossier, tasks
 
-__all__ = ["dossier", "tasks"]
+__all__ = ["agency", "dossier", "tasks"]
