@@ -128,6 +128,47 @@ def run(
 
 
 @app.command()
+def replay(
+    service: Annotated[str, typer.Argument(help="service whose read models to rebuild")],
+    kafka: KafkaOpt = None,
+    mongo: MongoOpt = None,
+) -> None:
+    """Drop a service's projections and rebuild them from the topics, with progress."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from lienthong.runtime.host import Host
+    from lienthong.runtime.replay import replay_service
+
+    settings = settings_from(kafka, mongo)
+    if settings.embedded:
+        typer.echo("error: replay needs real infrastructure: --kafka and --mongo", err=True)
+        raise typer.Exit(2)
+
+    async def run() -> int:
+        host = Host(settings, [service])
+        await host.bus.start()
+        try:
+            with Progress(BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as progress:
+                task = progress.add_task("replay", total=None)
+                return await replay_service(
+                    host.specs[0],
+                    host.bus,
+                    host.stores[service],
+                    on_total=lambda total: progress.update(task, total=total),
+                    on_record=lambda: progress.advance(task),
+                )
+        finally:
+            await host.close()
+
+    try:
+        count = asyncio.run(run())
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"replayed {count} event(s) into {service}")
+
+
+@app.command()
 def services() -> None:
     """List the installed services."""
     from lienthong.runtime import discover
@@ -176,10 +217,6 @@ def asyncapi(
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
-
-
-def run_async(coro: object) -> None:
-    asyncio.run(coro)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

@@ -100,12 +100,16 @@ class Host:
         for spec in reversed(self.specs):
             for hook in spec.on_stop:
                 await hook()
+        await self.close()
+        log.info("host_stopped")
+
+    async def close(self) -> None:
+        """Release the bus and the stores (what stop() does after the services' hooks)."""
         await self.bus.stop()
         for store in self.stores.values():
             await store.close()
         if self._mongo is not None:
             await self._mongo.close()
-        log.info("host_stopped")
 
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}

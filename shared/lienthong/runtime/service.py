@@ -39,6 +39,10 @@ class ServiceSpec:
     `handlers` is the service's one visible table "event type → handlers" for the topics in
     `consumes`; the runtime subscribes a consumer group named after the service. Event types
     without handlers are skipped (they are other services' business).
+
+    `projections` names the collections that are pure projections of the consumed topics:
+    `lienthong replay SERVICE` drops them and rebuilds them by feeding every event again
+    through `handlers`.
     """
 
     name: str
@@ -47,6 +51,7 @@ class ServiceSpec:
     consumes: Sequence[str] = ()
     handlers: Mapping[str, Sequence[Handler]] = field(default_factory=dict)
     topics: Mapping[str, int] = field(default_factory=dict)
+    projections: Sequence[str] = ()
     on_start: list[Hook] = field(default_factory=list)
     on_stop: list[Hook] = field(default_factory=list)
 
