@@ -163,7 +163,8 @@ def test_household_business_registration_and_its_tax_group(catalogue: Catalogue)
     group = catalogue.procedure("HCM-HKD-THUE", date(2019, 7, 1))
     assert alone.time_limit.value == 3
     assert is_unconfirmed(alone.time_limit.note)
-    assert group.components == ("1.001612",)
+    assert group.components == ("1.001612", "HCM-DKT-HKD")
+    assert catalogue.procedure("HCM-DKT-HKD", date(2026, 3, 2)).workflow.steps[0].role == "tax"
     assert group.workflow.step("register-tax").role == "tax"
 
 

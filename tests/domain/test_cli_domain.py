@@ -150,3 +150,17 @@ def test_a_catalogue_the_size_of_hcmc_generates_loads_and_validates(tmp_path: Pa
     assert report.ok, report.issues
     assert report.catalogue is not None
     assert len(report.catalogue.codes()) == 1800
+
+
+def test_catalog_validate_refuses_a_directory_without_catalogue_files(tmp_path: Path) -> None:
+    result = runner.invoke(catalog_app, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "no catalogue files" in result.output
+
+
+def test_catalog_generate_refuses_to_mix_with_existing_files(tmp_path: Path) -> None:
+    (tmp_path / "old.yaml").write_text("procedures: []\n", encoding="utf-8")
+    result = runner.invoke(catalog_app, ["generate", "--count", "5", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "not empty" in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["old.yaml"]

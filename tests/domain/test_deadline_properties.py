@@ -67,15 +67,45 @@ def test_pausing_k_working_days_moves_the_due_moment_by_exactly_k_working_days(
     deadline = Deadline(CALENDAR, Limit(value, TimeUnit.WORKING_DAYS, cutoff), received)
     due = deadline.due_at()
     paused_at = to_local(received) + (due - to_local(received)) * position
-    paused_day = counted_receipt_day(CALENDAR, paused_at, cutoff)
+    paused_day = counted_receipt_day(CALENDAR, paused_at, cutoff_applies=False)
     if pause_days == 0:
         resumed_at = paused_at
     else:  # 10:00 on the k-th working day after the day the request counts on
         resumed_at = local_moment(CALENDAR.add_working_days(paused_day, pause_days), 10)
+    # the request's day, without the receipt cut-off (docs/calendar.md)
     moved = deadline.pause(paused_at).resume(resumed_at).due_at()
     expected_day = CALENDAR.add_working_days(to_local(due).date(), pause_days)
     assert moved == local_moment(expected_day, 17)
     assert CALENDAR.working_days_between(to_local(due).date(), to_local(moved).date()) == pause_days
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    received=moments,
+    value=st.integers(min_value=1, max_value=30),
+    unit=units,
+    cutoff=st.booleans(),
+    first=st.floats(min_value=0, max_value=1),
+    second=st.floats(min_value=0, max_value=1),
+    pause=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=10)),
+)
+def test_a_later_supplement_request_never_gives_an_earlier_due_moment(
+    received: datetime,
+    value: int,
+    unit: TimeUnit,
+    cutoff: bool,
+    first: float,
+    second: float,
+    pause: timedelta,
+) -> None:
+    deadline = Deadline(CALENDAR, Limit(value, unit, cutoff), received)
+    due = deadline.due_at()
+    span = due - to_local(received)
+    early, late = sorted((first, second))
+    resumed_at = to_local(received) + span * late + pause
+    from_early = deadline.pause(to_local(received) + span * early).resume(resumed_at).due_at()
+    from_late = deadline.pause(to_local(received) + span * late).resume(resumed_at).due_at()
+    assert from_early >= from_late
 
 
 @settings(max_examples=200, deadline=None)

@@ -22,7 +22,7 @@ def test_every_step_of_every_procedure_in_force_resolves_for_every_ward(
     wards = wards_of(topology, day)
     assert wards
     procedures = catalogue.in_force(day)
-    assert len(procedures) == 12
+    assert len(procedures) == 13
     for procedure in procedures:
         for role in procedure.roles():
             for ward in wards:

@@ -69,6 +69,9 @@ def validate_catalogue(
 ) -> None:
     """Validate every catalogue file; print each error as FILE:LINE: message."""
     report = check_catalogue(directory)
+    if report.files == 0:
+        typer.echo(f"error: no catalogue files (*.yaml, *.yml) in {directory}", err=True)
+        raise typer.Exit(code=1)
     for issue in report.issues:
         typer.echo(str(issue.located(str(directory / (issue.file or "")), issue.line)))
     if report.issues:
@@ -91,6 +94,9 @@ def generate_catalogue(
     if style not in ("json", "block"):
         raise typer.BadParameter("style must be json or block")
     file_style: FileStyle = "json" if style == "json" else "block"
+    if directory.exists() and any(directory.iterdir()):
+        typer.echo(f"error: {directory} is not empty; generate into a new directory", err=True)
+        raise typer.Exit(code=2)
     procedures = generate_procedures(count, seed)
     files = write_catalogue(directory, procedures, per_file=per_file, style=file_style)
     report = check_catalogue(directory)

@@ -172,8 +172,10 @@ class Deadline:
         return calendar.advance_working_minutes(anchor, minutes)
 
     def _length(self, paused_at: datetime, resumed_at: datetime) -> Fraction:
-        """How long a pause lasted, both ends read like receipts (so an instant pause is 0)."""
-        calendar, cutoff = self.calendar, self.limit.cutoff_applies
+        """How long a pause lasted. Both ends are placed on their working day without the
+        15:00 cut-off, which is a rule for receipts: with it, a request at 16:00 would stop
+        the clock for a day less than one at 14:00. An instant pause lasts 0."""
+        calendar, cutoff = self.calendar, False
         if self.limit.unit is TimeUnit.WORKING_HOURS:
             stop = clock_start(calendar, paused_at, cutoff)
             restart = clock_start(calendar, resumed_at, cutoff)
