@@ -75,6 +75,12 @@ def add_trace_ids(
     return event_dict
 
 
+def _stderr_logger(*_args: Any) -> structlog.PrintLogger:
+    # Looked up at each logger creation, not bound once: whoever replaces sys.stderr (a test
+    # runner capturing output, a supervisor reopening it) keeps receiving the logs.
+    return structlog.PrintLogger(sys.stderr)
+
+
 def configure_logging(service: str, level: str = "INFO", json: bool = True) -> None:
     """Configure structlog and route the standard library's logs through it."""
     shared: list[Any] = [
@@ -93,7 +99,7 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
     structlog.configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.bind_contextvars(service=service)

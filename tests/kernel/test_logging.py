@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 import structlog
@@ -30,8 +31,18 @@ def test_scrub_leaves_dossier_codes_and_dates_alone() -> None:
     assert scrub(text) == text
 
 
-def test_log_lines_are_json_masked_and_traced(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+def json_logging(capsys: pytest.CaptureFixture[str]) -> Iterator[None]:
     configure_logging("tests")
+    yield
+    # configure_logging bound the logger to this test's captured stderr: undo it, or later
+    # tests would write to a closed stream.
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+
+
+@pytest.mark.usefixtures("json_logging")
+def test_log_lines_are_json_masked_and_traced(capsys: pytest.CaptureFixture[str]) -> None:
     configure_tracing("tests")
     log = structlog.get_logger("t")
     with tracer().start_as_current_span("request"):

@@ -7,14 +7,28 @@ issues extend it (new types, new optional fields) rather than repurpose it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from lienthong.events import Payload, payload
 from lienthong.topics import DOSSIER_EVENTS
 
 Channel = Literal["online", "counter", "post"]
+ContactChannel = Literal["sms", "email"]
+
+
+class Applicant(BaseModel):
+    """Who submitted the dossier (personal data: it travels in events, never in logs)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    full_name: str
+    id_number: str
+    phone: str
+    email: str
+    ward_code: str
+    contact_channel: ContactChannel
 
 
 @payload("dossier.submitted", topic=DOSSIER_EVENTS)
@@ -27,6 +41,12 @@ class DossierSubmitted(Payload):
     document_sha256: dict[str, str] = Field(
         default_factory=dict, description="document type → SHA-256 of the digitised file"
     )
+    sub_procedures: list[str] = Field(
+        default_factory=list, description="chosen procedures of an inter-linked group"
+    )
+    form: dict[str, Any] = Field(default_factory=dict, description="the application form")
+    applicant: Applicant | None = None
+    submitted_at: datetime | None = None
 
 
 @payload("dossier.received", topic=DOSSIER_EVENTS)
@@ -40,6 +60,11 @@ class DossierReceived(Payload):
     receiving_unit: str
     received_at: datetime
     appointment_at: datetime
+    sub_procedures: list[str] = Field(default_factory=list)
+    ward_code: str | None = Field(default=None, description="the applicant's ward (routing)")
+    tracking_secret_sha256: str | None = Field(
+        default=None, description="SHA-256 (hex) of the tracking secret given to the applicant"
+    )
 
 
 @payload("dossier.rejected", topic=DOSSIER_EVENTS)
@@ -79,6 +104,9 @@ class StepOpened(Payload):
     unit: str
     role: str
     due_at: datetime
+    task_id: str | None = Field(default=None, description="the task sent to the agency, if any")
+    agency: str | None = Field(default=None, description="agency code of agency.tasks.<agency>")
+    opened_at: datetime | None = Field(default=None, description="when the hand-off happened")
 
 
 @payload("dossier.step-completed", topic=DOSSIER_EVENTS)

@@ -23,3 +23,6 @@ class TaskAssigned(Payload):
     unit: str
     due_at: datetime
     idempotency_key: str = Field(description="the same on every delivery attempt of this task")
+    agency: str = Field(
+        default="", description="agency code (the <agency> of the topic it travels on)"
+    )

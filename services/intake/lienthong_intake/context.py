@@ -1,0 +1,34 @@
+"""Everything the intake use cases need, built once by the composition root (`service.py`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from lienthong.bus import Bus
+from lienthong.domain import Catalogue, TopologyTimeline, WorkingCalendar
+from lienthong.store import Store
+from lienthong_intake.config import IntakeSettings
+from lienthong_intake.idempotency import IdempotencyLedger
+from lienthong_intake.rate_limit import FailureLimiter
+
+Clock = Callable[[], datetime]
+
+SOURCE = "/lienthong/intake"
+SUBMISSIONS = "submissions"
+TRACKING = "tracking"
+
+
+@dataclass(frozen=True)
+class Intake:
+    bus: Bus
+    store: Store
+    catalogue: Catalogue
+    timeline: TopologyTimeline
+    calendar: WorkingCalendar
+    settings: IntakeSettings
+    secret_key: bytes
+    clock: Clock
+    ledger: IdempotencyLedger
+    limiter: FailureLimiter

@@ -1,0 +1,214 @@
+"""HTTP schemas of the intake API: what clients send, and what each outcome answers."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from lienthong.schemas.dossier import Channel, ContactChannel
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+MAX_DOCUMENTS = 40
+
+DossierStatus = Literal[
+    "newly_registered",
+    "received",
+    "not_received",
+    "processing",
+    "supplement_requested",
+    "financial_obligation_requested",
+    "withdrawn",
+    "processing_stopped",
+    "processing_done",
+    "result_returned",
+]
+"""The 10 states of provincial systems that sync with the national portal (DOMAIN.md)."""
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ApplicantIn(Input):
+    full_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ]
+    id_number: Annotated[str, StringConstraints(pattern=r"^\d{9}(\d{3})?$")] = Field(
+        description="12-digit citizen identity number (9 digits for an old identity card)"
+    )
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?\d{9,15}$")]
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+    ward_code: Annotated[str, StringConstraints(pattern=r"^\d{5}$")] = Field(
+        description="5-digit code of the applicant's ward or commune"
+    )
+    contact_channel: ContactChannel = Field(description="preferred channel for messages")
+
+
+class DocumentIn(Input):
+    type: Annotated[str, StringConstraints(min_length=1, max_length=80)] = Field(
+        description="a document type of the procedure, as listed by GET /v1/procedures/{code}"
+    )
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    content_base64: str = Field(description=f"the file, base64; at most {MAX_DOCUMENT_BYTES} bytes")
+
+    @field_validator("content_base64")
+    @classmethod
+    def _decodable(cls, value: str) -> str:
+        if len(value) > (MAX_DOCUMENT_BYTES * 4) // 3 + 4:
+            raise ValueError(f"document is larger than {MAX_DOCUMENT_BYTES} bytes")
+        try:
+            content = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError("content_base64 is not valid base64") from exc
+        if not content:
+            raise ValueError("document is empty")
+        return value
+
+    def sha256(self) -> str:
+        return hashlib.sha256(base64.b64decode(self.content_base64)).hexdigest()
+
+
+class SubmissionIn(Input):
+    """A dossier handed in online, at the one-stop counter or by post."""
+
+    procedure: Annotated[str, StringConstraints(min_length=1, max_length=40)] = Field(
+        description="catalogue code, e.g. 2.000986"
+    )
+    channel: Channel
+    applicant: ApplicantIn
+    form: dict[str, Any] = Field(default_factory=dict, description="the application form")
+    documents: list[DocumentIn] = Field(default_factory=list, max_length=MAX_DOCUMENTS)
+    sub_procedures: list[str] = Field(
+        default_factory=list, max_length=10, description="chosen procedures (death group)"
+    )
+
+    @model_validator(mode="after")
+    def _one_file_per_type(self) -> SubmissionIn:
+        _check_one_file_per_type(self.documents)
+        return self
+
+
+def _check_one_file_per_type(documents: list[DocumentIn]) -> None:
+    types = [document.type for document in documents]
+    repeated = sorted({t for t in types if types.count(t) > 1})
+    if repeated:
+        raise ValueError(f"one file per document type; repeated: {repeated}")
+
+
+class ReceivedOut(BaseModel):
+    """`201`: complete and received (Giấy tiếp nhận hồ sơ và hẹn trả kết quả)."""
+
+    status: Literal["received"] = "received"
+    dossier_id: str
+    code: str
+    appointment_at: datetime
+    tracking_secret: str = Field(description="give it with the code to track the dossier")
+    receipt_url: str
+
+
+class MissingDocument(BaseModel):
+    type: str
+    name: str
+
+
+class SupplementRequestedOut(BaseModel):
+    """`200`: incomplete; every missing document at once (Phiếu yêu cầu bổ sung)."""
+
+    status: Literal["supplement_requested"] = "supplement_requested"
+    dossier_id: str
+    missing: list[MissingDocument]
+
+
+class RejectedOut(BaseModel):
+    """`200`: not eligible or not competent, with every reason (Phiếu từ chối tiếp nhận)."""
+
+    status: Literal["rejected"] = "rejected"
+    dossier_id: str
+    reasons: list[str]
+
+
+SubmissionOut = ReceivedOut | SupplementRequestedOut | RejectedOut
+
+
+class DocumentOut(BaseModel):
+    type: str
+    name: str
+    name_en: str
+    mandatory: bool
+    condition: str | None = Field(
+        default=None, description="when the document applies; absent = always"
+    )
+
+
+class ProcedureSummary(BaseModel):
+    code: str
+    version: int
+    name: str
+    name_en: str
+    field: str
+    competent_level: str
+    online_level: str
+
+
+class ProcedureDetail(ProcedureSummary):
+    effective_from: str
+    time_limit: dict[str, Any]
+    required_documents: list[DocumentOut]
+    sub_procedures: dict[str, Any] | None = None
+
+
+class TimelineEntry(BaseModel):
+    type: str
+    at: datetime
+    unit: str | None
+    timeliness: Literal["early", "on_time", "late"] | None = None
+
+
+class TrackingOut(BaseModel):
+    code: str
+    procedure: str
+    status: DossierStatus
+    unit: str | None
+    appointment_at: datetime | None
+    overdue: bool
+    timeline: list[TimelineEntry]
+
+
+class SupplementIn(Input):
+    """The documents a supplement request asked for."""
+
+    secret: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
+        description="the dossier's tracking secret"
+    )
+    documents: list[DocumentIn] = Field(min_length=1, max_length=MAX_DOCUMENTS)
+
+    @model_validator(mode="after")
+    def _one_file_per_type(self) -> SupplementIn:
+        _check_one_file_per_type(self.documents)
+        return self
+
+
+class WithdrawalIn(Input):
+    secret: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
+        description="the dossier's tracking secret"
+    )
+    reason: Annotated[str, StringConstraints(max_length=500)] = ""
+
+
+class ActionOut(BaseModel):
+    """`202`: recorded; the tracking view shows it once projected."""
+
+    code: str
+    status: DossierStatus

@@ -1,0 +1,175 @@
+"""Use case: submit a dossier (nộp hồ sơ) and decide its receipt outcome.
+
+Every outcome is recorded on `dossier.events`, keyed by the dossier id: `dossier.submitted`,
+then `dossier.received`, `dossier.supplement-requested` or `dossier.rejected`. Document
+contents are never recorded, only their SHA-256; personal data never reaches the logs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from lienthong.domain import DossierSchedule, issue_dossier_code
+from lienthong.events import Event, Payload, derived_id
+from lienthong.schemas.dossier import (
+    Applicant,
+    DossierReceived,
+    DossierRejected,
+    DossierSubmitted,
+    SupplementRequested,
+)
+from lienthong.topics import DOSSIER_EVENTS
+from lienthong_intake.context import SOURCE, Intake
+from lienthong_intake.eligibility import (
+    Application,
+    Assessment,
+    Complete,
+    Incomplete,
+    assess_application,
+)
+from lienthong_intake.idempotency import Claim, StoredAnswer, fingerprint
+from lienthong_intake.models import (
+    MissingDocument,
+    ReceivedOut,
+    RejectedOut,
+    SubmissionIn,
+    SupplementRequestedOut,
+)
+from lienthong_intake.tracking_secret import secret_sha256, tracking_secret
+
+log = structlog.get_logger("lienthong.intake")
+
+
+async def submit_dossier(
+    intake: Intake, idempotency_key: str, submission: SubmissionIn
+) -> StoredAnswer:
+    """Receive a submission once per key; a retry gets the first attempt's answer."""
+    body_fingerprint = fingerprint(submission.model_dump(mode="json"))
+    claim = await intake.ledger.claim(idempotency_key, body_fingerprint)
+    answer = claim.answer or await _decide_once(intake, claim, submission)
+    return _with_tracking_secret(intake, answer)
+
+
+async def _decide_once(intake: Intake, claim: Claim, submission: SubmissionIn) -> StoredAnswer:
+    published = False
+    try:
+        dossier_id = derived_id(claim.id, "dossier")
+        received_at = intake.clock()
+        submitted = _submitted_event(dossier_id, submission, received_at)
+        assessment = assess_application(
+            intake.catalogue, intake.timeline, _application(submission), received_at
+        )
+        ward = submission.applicant.ward_code
+        outcome, answer = await _outcome(intake, dossier_id, ward, assessment, received_at)
+        await intake.bus.publish(
+            DOSSIER_EVENTS, submitted, outcome.caused_by(submitted, source=SOURCE)
+        )
+        published = True
+        await intake.ledger.record(claim, answer)
+    except Exception:
+        if not published:  # nothing recorded: the key is free again for a retry
+            await intake.ledger.release(claim)
+        else:
+            log.error("submission_answer_not_stored", claim=claim.id)
+        raise
+    return answer
+
+
+async def _outcome(
+    intake: Intake, dossier_id: str, ward: str, assessment: Assessment, received_at: datetime
+) -> tuple[Payload, StoredAnswer]:
+    if isinstance(assessment, Complete):
+        return await receive_dossier(intake, dossier_id, ward, assessment, received_at)
+    if isinstance(assessment, Incomplete):
+        return request_supplement(dossier_id, assessment)
+    log.info("dossier_rejected", dossier_id=dossier_id, reasons=len(assessment.reasons))
+    answer = RejectedOut(dossier_id=dossier_id, reasons=list(assessment.reasons))
+    return DossierRejected(reasons=list(assessment.reasons)), _stored(200, answer)
+
+
+async def receive_dossier(
+    intake: Intake, dossier_id: str, ward: str, complete: Complete, received_at: datetime
+) -> tuple[Payload, StoredAnswer]:
+    """Complete: issue the dossier code and the appointment for the result."""
+    unit = complete.receiving_unit
+    agency_id = intake.settings.agency_id_for(unit.code)
+    code = await issue_dossier_code(intake.store, agency_id, received_at)
+    schedule = DossierSchedule.plan(
+        complete.procedure, intake.calendar, received_at, complete.selection
+    )
+    appointment_at = schedule.dossier_due()
+    secret = tracking_secret(intake.secret_key, dossier_id)
+    event = DossierReceived(
+        code=code,
+        procedure=complete.procedure.code,
+        procedure_version=str(complete.procedure.version),
+        receiving_unit=unit.code,
+        received_at=received_at,
+        appointment_at=appointment_at,
+        sub_procedures=sorted(complete.selection),
+        ward_code=ward,
+        tracking_secret_sha256=secret_sha256(secret),
+    )
+    log.info("dossier_received", dossier_id=dossier_id, code=code, unit=unit.code)
+    answer = ReceivedOut(
+        dossier_id=dossier_id,
+        code=code,
+        appointment_at=appointment_at,
+        tracking_secret="",  # never stored: re-derived for every answer
+        receipt_url=f"/v1/dossiers/{code}/receipt",
+    )
+    return event, _stored(201, answer)
+
+
+def request_supplement(dossier_id: str, incomplete: Incomplete) -> tuple[Payload, StoredAnswer]:
+    """Incomplete: ask for every missing document at once."""
+    missing = [MissingDocument(type=d.type, name=d.name.vi) for d in incomplete.missing]
+    event = SupplementRequested(
+        missing=[d.type for d in incomplete.missing],
+        requested_by=incomplete.receiving_unit.code,
+    )
+    log.info("dossier_supplement_requested", dossier_id=dossier_id, missing=len(missing))
+    answer = SupplementRequestedOut(dossier_id=dossier_id, missing=missing)
+    return event, _stored(200, answer)
+
+
+def _submitted_event(dossier_id: str, submission: SubmissionIn, at: datetime) -> Event:
+    payload = DossierSubmitted(
+        procedure=submission.procedure,
+        channel=submission.channel,
+        ward_code=submission.applicant.ward_code,
+        document_sha256={d.type: d.sha256() for d in submission.documents},
+        sub_procedures=sorted(submission.sub_procedures),
+        form=submission.form,
+        applicant=Applicant(**submission.applicant.model_dump()),
+        submitted_at=at,
+    )
+    return payload.to_event(dossier_id, source=SOURCE, id=derived_id(dossier_id, "submitted"))
+
+
+def _application(submission: SubmissionIn) -> Application:
+    return Application(
+        procedure=submission.procedure,
+        ward_code=submission.applicant.ward_code,
+        form=submission.form,
+        document_types=frozenset(d.type for d in submission.documents),
+        sub_procedures=frozenset(submission.sub_procedures),
+    )
+
+
+def _stored(
+    status_code: int, answer: ReceivedOut | SupplementRequestedOut | RejectedOut
+) -> StoredAnswer:
+    body: dict[str, Any] = answer.model_dump(mode="json")
+    body.pop("tracking_secret", None)
+    return StoredAnswer(status_code, body)
+
+
+def _with_tracking_secret(intake: Intake, answer: StoredAnswer) -> StoredAnswer:
+    if answer.body.get("status") != "received":
+        return answer
+    secret = tracking_secret(intake.secret_key, answer.body["dossier_id"])
+    return StoredAnswer(answer.status_code, {**answer.body, "tracking_secret": secret})
