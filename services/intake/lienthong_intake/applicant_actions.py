@@ -46,9 +46,10 @@ async def provide_supplement(
             type="urn:lienthong:problem:supplement-incomplete",
             missing=missing,
         )
-    event = SupplementProvided(
-        document_sha256={d.type: d.sha256() for d in supplement.documents}
-    ).to_event(view["_id"], source=SOURCE, id=event_id)
+    digests = await intake.attachments.digests(supplement.documents)
+    event = SupplementProvided(document_sha256=digests).to_event(
+        view["_id"], source=SOURCE, id=event_id
+    )
     await intake.bus.publish(DOSSIER_EVENTS, event)
     log.info("dossier_supplement_provided", dossier_id=view["_id"], code=code)
     return ActionOut(code=code, status="processing")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 UNCONFIRMED_DEFAULT_AGENCY_ID = "000.00.00.H29"
@@ -34,6 +37,30 @@ class IntakeSettings(BaseSettings):
         default=5, ge=1, description="failed tracking look-ups per client and window before 429"
     )
     tracking_failure_window_s: float = Field(default=300.0, gt=0)
+    form_wait_s: float = Field(
+        default=3.0,
+        ge=0,
+        description="how long a receipt or form look-up waits for the tracking view to catch up "
+        "before answering 404 (a dossier answered a moment ago may not be projected yet)",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="base URL printed in QR codes (e.g. https://dichvucong.example.vn); "
+        "unset = the URL the request came to",
+    )
+    max_attachment_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1, description="largest uploaded document (bytes)"
+    )
+    blob_store: Literal["auto", "filesystem", "memory", "s3"] = Field(
+        default="auto",
+        description="where documents are kept; auto = memory when embedded, else filesystem",
+    )
+    blob_dir: Path = Field(default=Path("var/intake-blobs"), description="filesystem blob root")
+    s3_endpoint: str = Field(default="", description="e.g. https://s3.ap-southeast-1.amazonaws.com")
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key: str = ""
+    s3_secret_key: SecretStr = SecretStr("")
 
     def agency_id_for(self, unit_code: str) -> str:
         return self.agency_ids.get(unit_code, self.default_agency_id)

@@ -8,7 +8,10 @@ from datetime import datetime
 
 from lienthong.bus import Bus
 from lienthong.domain import Catalogue, TopologyTimeline, WorkingCalendar
+from lienthong.settings import Settings
 from lienthong.store import Store
+from lienthong_intake.attachments import Attachments
+from lienthong_intake.codes import DossierCodes
 from lienthong_intake.config import IntakeSettings
 from lienthong_intake.idempotency import IdempotencyLedger
 from lienthong_intake.rate_limit import FailureLimiter
@@ -18,6 +21,7 @@ Clock = Callable[[], datetime]
 SOURCE = "/lienthong/intake"
 SUBMISSIONS = "submissions"
 TRACKING = "tracking"
+ATTACHMENTS = "attachments"
 
 
 @dataclass(frozen=True)
@@ -32,3 +36,6 @@ class Intake:
     clock: Clock
     ledger: IdempotencyLedger
     limiter: FailureLimiter
+    attachments: Attachments
+    codes: DossierCodes
+    runtime: Settings

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     StringConstraints,
+    Tag,
     field_validator,
     model_validator,
 )
@@ -56,12 +57,23 @@ class ApplicantIn(Input):
     contact_channel: ContactChannel = Field(description="preferred channel for messages")
 
 
-class DocumentIn(Input):
-    type: Annotated[str, StringConstraints(min_length=1, max_length=80)] = Field(
-        description="a document type of the procedure, as listed by GET /v1/procedures/{code}"
-    )
+ACCEPTED_SIGNATURES = (b"%PDF-", b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")
+AttachmentId = Annotated[str, StringConstraints(pattern=r"^att-[0-9a-f]{32}$")]
+DocumentType = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=80),
+    Field(description="a document type of the procedure, as listed by GET /v1/procedures/{code}"),
+]
+
+
+class InlineDocument(Input):
+    """A document sent inside the submission."""
+
+    type: DocumentType
     filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    content_base64: str = Field(description=f"the file, base64; at most {MAX_DOCUMENT_BYTES} bytes")
+    content_base64: str = Field(
+        description=f"the file (PDF, JPEG or PNG), base64; at most {MAX_DOCUMENT_BYTES} bytes"
+    )
 
     @field_validator("content_base64")
     @classmethod
@@ -74,10 +86,42 @@ class DocumentIn(Input):
             raise ValueError("content_base64 is not valid base64") from exc
         if not content:
             raise ValueError("document is empty")
+        if not content.startswith(ACCEPTED_SIGNATURES):
+            raise ValueError("only PDF, JPEG and PNG files are accepted")
         return value
 
-    def sha256(self) -> str:
-        return hashlib.sha256(base64.b64decode(self.content_base64)).hexdigest()
+    def content(self) -> bytes:
+        return base64.b64decode(self.content_base64)
+
+
+class UploadedDocument(Input):
+    """A document uploaded beforehand with POST /v1/attachments."""
+
+    type: DocumentType
+    attachment_id: AttachmentId
+
+
+def _document_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "uploaded" if "attachment_id" in value else "inline"
+    return "uploaded" if isinstance(value, UploadedDocument) else "inline"
+
+
+DocumentIn = Annotated[
+    Annotated[InlineDocument, Tag("inline")] | Annotated[UploadedDocument, Tag("uploaded")],
+    Discriminator(_document_kind),
+]
+"""`{type, filename, content_base64}` or `{type, attachment_id}`."""
+
+
+class AttachmentOut(BaseModel):
+    """`201`: the uploaded file, to reference as `{type, attachment_id}` in a submission."""
+
+    attachment_id: str
+    sha256: str = Field(description="SHA-256 (hex) of the file, as recorded in the events")
+    size: int
+    content_type: Literal["application/pdf", "image/jpeg", "image/png"]
+    filename: str
 
 
 class SubmissionIn(Input):
@@ -115,7 +159,7 @@ class ReceivedOut(BaseModel):
     code: str
     appointment_at: datetime
     tracking_secret: str = Field(description="give it with the code to track the dossier")
-    receipt_url: str
+    receipt_url: str = Field(description="the printable receipt (HTML), secret included")
 
 
 class MissingDocument(BaseModel):
@@ -129,6 +173,7 @@ class SupplementRequestedOut(BaseModel):
     status: Literal["supplement_requested"] = "supplement_requested"
     dossier_id: str
     missing: list[MissingDocument]
+    form_url: str = Field(default="", description="the printable supplement request (HTML)")
 
 
 class RejectedOut(BaseModel):
@@ -137,6 +182,7 @@ class RejectedOut(BaseModel):
     status: Literal["rejected"] = "rejected"
     dossier_id: str
     reasons: list[str]
+    form_url: str = Field(default="", description="the printable refusal (HTML)")
 
 
 SubmissionOut = ReceivedOut | SupplementRequestedOut | RejectedOut

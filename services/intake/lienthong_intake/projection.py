@@ -17,9 +17,22 @@ from lienthong.store import Collection, Document
 Apply = Callable[[Document, Event], None]
 
 
+APPLICANT_FIELDS = ("full_name", "phone", "email", "ward_code")
+"""What the printed forms show of the applicant (never the ID number)."""
+
+
 def _submitted(view: Document, event: Event) -> None:
+    data = event.data
     view.setdefault("status", "newly_registered")
-    view["procedure"] = event.data.get("procedure")
+    view["procedure"] = data.get("procedure")
+    applicant = data.get("applicant") or {}
+    view.update(
+        channel=data.get("channel"),
+        submitted_at=data.get("submitted_at") or event.time.isoformat(),
+        documents=sorted(data.get("document_sha256", {})),
+        sub_procedures=list(data.get("sub_procedures", [])),
+        applicant={field: applicant.get(field) for field in APPLICANT_FIELDS},
+    )
 
 
 def _received(view: Document, event: Event) -> None:
@@ -31,7 +44,14 @@ def _received(view: Document, event: Event) -> None:
         unit=data["receiving_unit"],
         appointment_at=data["appointment_at"],
         secret_sha256=data.get("tracking_secret_sha256"),
+        received_at=data.get("received_at"),
+        procedure_version=data.get("procedure_version"),
     )
+
+
+def _rejected(view: Document, event: Event) -> None:
+    view["status"] = "not_received"
+    view["reasons"] = list(event.data.get("reasons", []))
 
 
 def _supplement_requested(view: Document, event: Event) -> None:
@@ -53,7 +73,7 @@ def _status(status: str, unit_field: str | None = None) -> Apply:
 STATUS_BY_EVENT: Mapping[str, Apply] = {
     "dossier.submitted": _submitted,
     "dossier.received": _received,
-    "dossier.rejected": _status("not_received"),
+    "dossier.rejected": _rejected,
     "dossier.supplement-requested": _supplement_requested,
     "dossier.supplement-provided": _status("processing"),
     "dossier.withdrawn": _status("withdrawn"),
@@ -87,6 +107,10 @@ class TrackingProjection:
     async def by_code(self, code: str) -> Document | None:
         found = await self._c.find({"code": code}, limit=1)
         return found[0] if found else None
+
+    async def by_reference(self, reference: str) -> Document | None:
+        """By dossier code, or by dossier id (a dossier not received has no code)."""
+        return await self._c.get(reference) or await self.by_code(reference)
 
     def handlers(self) -> dict[str, Sequence[Callable[[Event], Awaitable[None]]]]:
         return {event_type: [self.project] for event_type in STATUS_BY_EVENT}

@@ -10,11 +10,19 @@ from datetime import UTC, datetime
 
 from lienthong.domain import default_calendar, default_catalogue, default_timeline
 from lienthong.runtime import ServiceContext, ServiceSpec
+from lienthong.runtime.service import Hook
+from lienthong.store import MongoStore, Store
 from lienthong.topics import DOSSIER_EVENTS
 from lienthong_intake.api import build_router
+from lienthong_intake.attachments import Attachments
+from lienthong_intake.blobs import BlobStore, FileBlobStore, MemoryBlobStore
+from lienthong_intake.blobs.s3 import S3BlobStore
+from lienthong_intake.blobs.sigv4 import Credentials
+from lienthong_intake.codes import DossierCodes
 from lienthong_intake.config import IntakeSettings
-from lienthong_intake.context import SUBMISSIONS, TRACKING, Clock, Intake
+from lienthong_intake.context import ATTACHMENTS, SUBMISSIONS, TRACKING, Clock, Intake
 from lienthong_intake.idempotency import IdempotencyLedger
+from lienthong_intake.pages import build_pages
 from lienthong_intake.projection import TrackingProjection
 from lienthong_intake.rate_limit import FailureLimiter
 
@@ -41,13 +49,44 @@ def build(
         clock=clock,
         ledger=IdempotencyLedger(context.store.collection(SUBMISSIONS), config.idempotency_wait_s),
         limiter=FailureLimiter(config.tracking_failures_allowed, config.tracking_failure_window_s),
+        attachments=Attachments(
+            build_blob_store(config, context.settings.embedded),
+            context.store.collection(ATTACHMENTS),
+            config.max_attachment_bytes,
+        ),
+        codes=DossierCodes(context.store),
+        runtime=context.settings,
     )
     projection = TrackingProjection(context.store.collection(TRACKING))
+    router = build_router(intake, projection)
+    router.include_router(build_pages(intake, projection))
     return ServiceSpec(
         name=context.name,
         summary=SUMMARY,
-        router=build_router(intake, projection),
+        router=router,
         consumes=[DOSSIER_EVENTS],
         handlers=projection.handlers(),
-        on_start=[projection.prepare],
+        projections=[TRACKING],
+        on_start=[projection.prepare, *_counter_index(context.store)],
     )
+
+
+def _counter_index(store: Store) -> list[Hook]:
+    """The dossier-code counter's index (MongoDB sorts tickets with it; nothing else makes it)."""
+    return [store.ensure_counters] if isinstance(store, MongoStore) else []
+
+
+def build_blob_store(config: IntakeSettings, embedded: bool) -> BlobStore:
+    kind = config.blob_store
+    if kind == "auto":
+        kind = "memory" if embedded else "filesystem"
+    if kind == "memory":
+        return MemoryBlobStore()
+    if kind == "filesystem":
+        return FileBlobStore(config.blob_dir)
+    if not (config.s3_endpoint and config.s3_bucket):
+        raise ValueError("blob_store=s3 needs LIENTHONG_INTAKE_S3_ENDPOINT and _S3_BUCKET")
+    credentials = Credentials(
+        config.s3_access_key, config.s3_secret_key.get_secret_value(), config.s3_region
+    )
+    return S3BlobStore(config.s3_endpoint, config.s3_bucket, credentials)

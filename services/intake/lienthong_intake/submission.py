@@ -12,7 +12,7 @@ from typing import Any
 
 import structlog
 
-from lienthong.domain import DossierSchedule, issue_dossier_code
+from lienthong.domain import DossierSchedule
 from lienthong.events import Event, Payload, derived_id
 from lienthong.schemas.dossier import (
     Applicant,
@@ -47,18 +47,24 @@ async def submit_dossier(
     intake: Intake, idempotency_key: str, submission: SubmissionIn
 ) -> StoredAnswer:
     """Receive a submission once per key; a retry gets the first attempt's answer."""
-    body_fingerprint = fingerprint(submission.model_dump(mode="json"))
+    digests = await intake.attachments.digests(submission.documents)
+    # The files' digests, not how they came (inline or uploaded, which upload): a form posted
+    # twice re-uploads its files under new attachment ids and is still the same request.
+    body = submission.model_dump(mode="json", exclude={"documents"})
+    body_fingerprint = fingerprint({**body, "documents": digests})
     claim = await intake.ledger.claim(idempotency_key, body_fingerprint)
-    answer = claim.answer or await _decide_once(intake, claim, submission)
+    answer = claim.answer or await _decide_once(intake, claim, submission, digests)
     return _with_tracking_secret(intake, answer)
 
 
-async def _decide_once(intake: Intake, claim: Claim, submission: SubmissionIn) -> StoredAnswer:
+async def _decide_once(
+    intake: Intake, claim: Claim, submission: SubmissionIn, digests: dict[str, str]
+) -> StoredAnswer:
     published = False
     try:
         dossier_id = derived_id(claim.id, "dossier")
         received_at = intake.clock()
-        submitted = _submitted_event(dossier_id, submission, received_at)
+        submitted = _submitted_event(dossier_id, submission, digests, received_at)
         assessment = assess_application(
             intake.catalogue, intake.timeline, _application(submission), received_at
         )
@@ -96,7 +102,7 @@ async def receive_dossier(
     """Complete: issue the dossier code and the appointment for the result."""
     unit = complete.receiving_unit
     agency_id = intake.settings.agency_id_for(unit.code)
-    code = await issue_dossier_code(intake.store, agency_id, received_at)
+    code = await intake.codes.issue(agency_id, received_at)
     schedule = DossierSchedule.plan(
         complete.procedure, intake.calendar, received_at, complete.selection
     )
@@ -136,12 +142,14 @@ def request_supplement(dossier_id: str, incomplete: Incomplete) -> tuple[Payload
     return event, _stored(200, answer)
 
 
-def _submitted_event(dossier_id: str, submission: SubmissionIn, at: datetime) -> Event:
+def _submitted_event(
+    dossier_id: str, submission: SubmissionIn, digests: dict[str, str], at: datetime
+) -> Event:
     payload = DossierSubmitted(
         procedure=submission.procedure,
         channel=submission.channel,
         ward_code=submission.applicant.ward_code,
-        document_sha256={d.type: d.sha256() for d in submission.documents},
+        document_sha256=digests,
         sub_procedures=sorted(submission.sub_procedures),
         form=submission.form,
         applicant=Applicant(**submission.applicant.model_dump()),
@@ -165,11 +173,21 @@ def _stored(
 ) -> StoredAnswer:
     body: dict[str, Any] = answer.model_dump(mode="json")
     body.pop("tracking_secret", None)
+    body.pop("form_url", None)
     return StoredAnswer(status_code, body)
 
 
+FORM_OF_OUTCOME = {"supplement_requested": "supplement-form", "rejected": "rejection-form"}
+
+
 def _with_tracking_secret(intake: Intake, answer: StoredAnswer) -> StoredAnswer:
-    if answer.body.get("status") != "received":
-        return answer
-    secret = tracking_secret(intake.secret_key, answer.body["dossier_id"])
-    return StoredAnswer(answer.status_code, {**answer.body, "tracking_secret": secret})
+    """Add what holds the secret (never stored: re-derived from the dossier id)."""
+    body = answer.body
+    secret = tracking_secret(intake.secret_key, body["dossier_id"])
+    if body.get("status") == "received":
+        receipt_url = f"{body['receipt_url']}?secret={secret}"
+        body = {**body, "tracking_secret": secret, "receipt_url": receipt_url}
+    else:
+        form = FORM_OF_OUTCOME[body["status"]]
+        body = {**body, "form_url": f"/v1/dossiers/{body['dossier_id']}/{form}?secret={secret}"}
+    return StoredAnswer(answer.status_code, body)

@@ -5,11 +5,110 @@ Citizens rate every step and every unit; the city sees its service quality.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+from fastapi import APIRouter
+
+from lienthong.bus import Handler
 from lienthong.runtime import ServiceContext, ServiceSpec
+from lienthong.topics import DOSSIER_EVENTS
+from lienthong_survey import record
+from lienthong_survey.answers import Answers
+from lienthong_survey.api import build_api, build_stats_api
+from lienthong_survey.invitations import Clock, Invitations, remind_periodically
+from lienthong_survey.limits import WindowLimiter
+from lienthong_survey.pages import build_pages
+from lienthong_survey.projection import PROJECTIONS, DossierProjection
+from lienthong_survey.questions import load_evaluation, load_question_set
+from lienthong_survey.settings import SurveySettings
+from lienthong_survey.statistics import Statistics
+from lienthong_survey.web import SurveyWeb, templates
 
 SUMMARY = " ".join((__doc__ or "").split("\n\n")[1].split())
 
 
-def build(context: ServiceContext) -> ServiceSpec:
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def handler_table(
+    projection: DossierProjection, invitations: Invitations, answers: Answers
+) -> Mapping[str, Sequence[Handler]]:
+    """Event type → handlers: the survey's one table. Folds run first, so the invitation and
+    the answer handlers see the dossier's record up to date."""
+    fold = projection.fold
+    return {
+        "dossier.submitted": [fold(record.submitted)],
+        "dossier.received": [fold(record.received)],
+        "dossier.supplement-requested": [fold(record.supplement_requested)],
+        "dossier.step-opened": [fold(record.step_opened)],
+        "dossier.step-completed": [fold(record.step_completed), invitations.invite_after_step],
+        "dossier.step-transferred": [fold(record.step_transferred)],
+        "dossier.clock-resumed": [fold(record.clock_resumed)],
+        "dossier.apology-issued": [fold(record.apology_issued)],
+        "dossier.result-ready": [fold(record.result_ready)],
+        "dossier.result-handed-over": [fold(record.result_handed_over)],
+        "dossier.completed": [fold(record.completed), invitations.invite_on_completion],
+        "survey.invited": [fold(record.invited), invitations.record_reminder],
+        "survey.answered": [fold(record.answered), answers.record_answer],
+    }
+
+
+def build(
+    context: ServiceContext, settings: SurveySettings | None = None, clock: Clock = _now
+) -> ServiceSpec:
     """Wire the survey service from the runtime's context (its one composition root)."""
-    return ServiceSpec(name=context.name, summary=SUMMARY)
+    config = settings or SurveySettings()
+    key = context.settings.token_key.get_secret_value().encode()
+    questions, evaluation = load_question_set(), load_evaluation()
+    projection = DossierProjection(context.store)
+    invitations = Invitations(context.store, context.bus, projection, questions, config, key, clock)
+    answers = Answers(
+        context.store, context.bus, projection, invitations, questions, config, key, clock
+    )
+    web = SurveyWeb(
+        answers=answers,
+        invitations=invitations,
+        statistics=Statistics(projection, questions, evaluation),
+        questions=questions,
+        settings=config,
+        runtime=context.settings,
+        answer_limiter=WindowLimiter(config.answers_per_client, config.client_window_s),
+        lookup_limiter=WindowLimiter(config.lookups_failed_per_client, config.client_window_s),
+        pages=templates(),
+    )
+    router = APIRouter()
+    # The fixed paths (stats, export, dashboard) before `/v1/surveys/{token}`.
+    for part in (build_stats_api(web), build_pages(web), build_api(web)):
+        router.include_router(part)
+    sweep = ReminderSweep(invitations, config.reminder_sweep_s)
+    return ServiceSpec(
+        name=context.name,
+        summary=SUMMARY,
+        router=router,
+        consumes=[DOSSIER_EVENTS],
+        handlers=handler_table(projection, invitations, answers),
+        projections=PROJECTIONS,
+        on_start=[projection.prepare, invitations.prepare, answers.prepare, sweep.start],
+        on_stop=[sweep.stop],
+    )
+
+
+class ReminderSweep:
+    """Runs the reminder sweep in the background while the service runs."""
+
+    def __init__(self, invitations: Invitations, interval_s: float) -> None:
+        self._invitations, self._interval_s = invitations, interval_s
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(remind_periodically(self._invitations, self._interval_s))
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task

@@ -30,6 +30,21 @@ app.add_typer(catalog_app, name="catalog")
 app.add_typer(topology_app, name="topology")
 app.add_typer(calendar_app, name="calendar")
 
+
+def _add_plugin_commands() -> None:
+    """Services contribute command groups (e.g. `lienthong agency check`) through the
+    `lienthong.cli` entry points: the kernel never imports a service by name."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="lienthong.cli"):
+        try:
+            app.add_typer(entry.load(), name=entry.name)
+        except Exception as exc:  # a broken plugin must not break the whole command
+            sys.stderr.write(f"warning: command group {entry.name!r} not loaded: {exc!r}\n")
+
+
+_add_plugin_commands()
+
 KafkaOpt = Annotated[
     str | None, typer.Option("--kafka", help="Kafka bootstrap host:port (default: in-process bus)")
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -51,13 +52,19 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
 
 
 @pytest.fixture
-async def embedded() -> AsyncIterator[Running]:
+async def embedded(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Running]:
+    """Embedded, with small limits so that the tests of limits stay fast."""
+    monkeypatch.setenv("LIENTHONG_INTAKE_FORM_WAIT_S", "0.3")
+    monkeypatch.setenv("LIENTHONG_INTAKE_MAX_ATTACHMENT_BYTES", "4096")
     async with running(Settings()) as it:
         yield it
 
 
 @pytest.fixture
-async def real(infra: Infra, unique: str) -> AsyncIterator[Running]:
+async def real(
+    infra: Infra, unique: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Running]:
+    monkeypatch.setenv("LIENTHONG_INTAKE_BLOB_DIR", str(tmp_path / "blobs"))
     settings = Settings(
         kafka_bootstrap=infra.kafka_bootstrap,
         mongo_url=infra.mongo_url,

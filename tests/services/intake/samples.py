@@ -13,7 +13,8 @@ DEATH_GROUP = "1.006714"
 
 
 def file(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
+    """A tiny PDF-looking file (documents must start like a PDF, JPEG or PNG)."""
+    return base64.b64encode(b"%PDF-1.4\n" + text.encode()).decode()
 
 
 def sha256_of(content_base64: str) -> str:

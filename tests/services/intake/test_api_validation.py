@@ -32,7 +32,7 @@ async def test_malformed_fields_are_each_reported(embedded: Running) -> None:
         ("body", "channel"),
         ("body", "applicant", "id_number"),
         ("body", "applicant", "ward_code"),
-        ("body", "documents", "0", "content_base64"),
+        ("body", "documents", "0", "inline", "content_base64"),
     } <= locations(response.json())
 
 

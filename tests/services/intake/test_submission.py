@@ -24,8 +24,8 @@ async def test_a_complete_dossier_is_received_with_code_and_appointment(real: Ru
     assert is_valid_dossier_code(answer["code"])
     assert answer["code"].startswith("000.00.00.H29-")
     assert datetime.fromisoformat(answer["appointment_at"]) > datetime.now(UTC)
-    assert answer["receipt_url"] == f"/v1/dossiers/{answer['code']}/receipt"
     secret = answer["tracking_secret"]
+    assert answer["receipt_url"] == f"/v1/dossiers/{answer['code']}/receipt?secret={secret}"
     assert len(secret) >= 20
 
     events = await real.dossier_events(answer["dossier_id"])

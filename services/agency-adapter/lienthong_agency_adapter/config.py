@@ -1,0 +1,137 @@
+"""Per-agency configuration (YAML) and the adapter's own settings.
+
+`agencies.yaml` lists every agency the adapter serves. A new agency on an existing connector
+type is a YAML entry, not code:
+
+    agencies:
+      - code: civil-status-w26743          # the agency.tasks.<code> topic
+        connector: rest                    # an entry point in group lienthong.connectors
+        endpoint: http://127.0.0.1:8101/api/records
+        outbound_token: $CIVIL_STATUS_TOKEN   # sent as a bearer token (optional)
+        api_key_sha256: [<hex>, ...]       # keys the agency uses to call us (rotation: several)
+        hmac_secrets: [$BHXH_SECRET]       # webhook signing; the first signs, any verifies
+        officer_units: ["26743"]           # manual inbox: staff of these units answer
+        concurrency: 4                     # calls in flight, at most
+        rate_per_s: 10                     # calls per second, at most (optional)
+        mapping: {...}                     # connector specific (request/response mapping)
+
+A value starting with `$` names an environment variable (secrets never live in the file in
+production); any other value is taken literally (development and tests).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lienthong.topics import agency_tasks
+
+DEFAULT_AGENCIES_FILE = Path(__file__).with_name("agencies.yaml")
+
+
+def resolve_secret(reference: str) -> SecretStr:
+    """`$NAME` → the environment variable NAME (which must be set); anything else literally."""
+    if reference.startswith("$"):
+        value = os.environ.get(reference[1:])
+        if value is None:
+            raise ValueError(f"environment variable {reference[1:]} is not set")
+        return SecretStr(value)
+    return SecretStr(reference)
+
+
+class AgencyConfig(BaseModel):
+    """One agency: how tasks reach its system and how it proves who it is."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str
+    connector: str = Field(description="rest, soap, webhook, inbox, manual or a plugin's name")
+    name: str = ""
+    endpoint: str | None = None
+    outbound_token: str | None = Field(default=None, description="bearer token we send ($ENV)")
+    api_key_sha256: tuple[str, ...] = Field(
+        default=(), description="SHA-256 (hex) of the API keys the agency calls us with"
+    )
+    hmac_secrets: tuple[str, ...] = Field(default=(), description="webhook secrets ($ENV)")
+    officer_units: tuple[str, ...] = Field(default=(), description="manual inbox: unit codes")
+    concurrency: int = Field(default=4, ge=1, le=64)
+    rate_per_s: float | None = Field(default=None, gt=0, description="calls per second, at most")
+    timeout_s: float = Field(default=10.0, gt=0)
+    mapping: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("code")
+    @classmethod
+    def _topic_safe(cls, code: str) -> str:
+        agency_tasks(code)  # raises on a code that cannot name a topic
+        return code
+
+    @property
+    def topic(self) -> str:
+        return agency_tasks(self.code)
+
+    def secrets(self) -> list[SecretStr]:
+        return [resolve_secret(reference) for reference in self.hmac_secrets]
+
+    def token(self) -> SecretStr | None:
+        return resolve_secret(self.outbound_token) if self.outbound_token else None
+
+
+class AgencyBook(BaseModel):
+    """Every configured agency, by code."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    agencies: tuple[AgencyConfig, ...] = ()
+
+    @field_validator("agencies")
+    @classmethod
+    def _unique_codes(cls, agencies: tuple[AgencyConfig, ...]) -> tuple[AgencyConfig, ...]:
+        codes = [a.code for a in agencies]
+        duplicates = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicates:
+            raise ValueError(f"agency codes appear twice: {duplicates}")
+        return agencies
+
+    def get(self, code: str) -> AgencyConfig | None:
+        return next((a for a in self.agencies if a.code == code), None)
+
+
+def load_agencies(path: Path) -> AgencyBook:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return AgencyBook.model_validate(data)
+
+
+class AdapterSettings(BaseSettings):
+    """The adapter's own knobs (env prefix LIENTHONG_ADAPTER_), read once at start."""
+
+    model_config = SettingsConfigDict(env_prefix="LIENTHONG_ADAPTER_", extra="ignore")
+
+    agencies_file: Path = DEFAULT_AGENCIES_FILE
+    public_url: str | None = Field(
+        default=None, description="where agencies reach our callback API; default host:port"
+    )
+    # Within one delivery round: a short burst (3 tries, 0.2 s → 2 s with jitter) absorbs
+    # blips without holding the agency's queue; longer outages are the outbox's business.
+    burst_attempts: int = Field(default=3, ge=1)
+    burst_initial_s: float = Field(default=0.2, ge=0)
+    burst_max_s: float = Field(default=2.0, ge=0)
+    # Between rounds: exponential from 1 s, capped at 5 min. A task that cannot be delivered
+    # for `give_up_after_s` (default 3 days ≈ 900 rounds at the cap) fails for good.
+    round_initial_s: float = Field(default=1.0, ge=0)
+    round_max_s: float = Field(default=300.0, ge=0)
+    give_up_after_s: float = Field(default=3 * 24 * 3600.0, gt=0)
+    # Circuit breaker per agency: opens after this many consecutive failed rounds, probes
+    # again after `breaker_open_s`.
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_open_s: float = Field(default=30.0, ge=0)
+    poll_interval_s: float = Field(default=1.0, gt=0)
+    signature_tolerance_s: int = Field(default=300, ge=1)
+    simulators: bool | None = Field(
+        default=None, description="run the simulated legacy systems; unset = when embedded"
+    )
+    simulator_answer_delay_s: float = Field(default=2.0, ge=0)

@@ -1,0 +1,190 @@
+"""One courier per agency: takes due tasks from the outbox and delivers them.
+
+Retry schedule, for retryable failures (timeouts, refused connections, 5xx, 429):
+* within a round, a short tenacity burst (default 3 tries, 0.2 s → 2 s, exponential with
+  jitter) rides out a blip;
+* between rounds the task waits in the outbox, exponential from 1 s capped at 5 min, with
+  jitter; the circuit breaker stops all calls to an agency after 5 failed rounds in a row and
+  probes it again every 30 s. A task still undeliverable after 3 days fails for good
+  (≈ 900 rounds at the cap): a TaskDeliveryFailed event and a dead letter to replay.
+Every call of every round carries the task's own idempotency key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+
+import structlog
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from lienthong.store.port import Document
+from lienthong_agency_adapter.breaker import CircuitBreaker
+from lienthong_agency_adapter.config import AdapterSettings, AgencyConfig
+from lienthong_agency_adapter.connectors.base import (
+    Connector,
+    Delivery,
+    DeliveryError,
+    Receipt,
+    RetryableDeliveryError,
+)
+from lienthong_agency_adapter.outbox import TaskOutbox
+from lienthong_agency_adapter.recorder import TaskRecorder, assigned
+
+log = structlog.get_logger("lienthong.agency_adapter.courier")
+
+
+def delivery_of(document: Document, public_url: str) -> Delivery:
+    _, task = assigned(document)
+    return Delivery(
+        task_id=task.task_id,
+        dossier_id=task.dossier_id,
+        dossier_code=task.dossier_code,
+        procedure=task.procedure,
+        step=task.step,
+        unit=task.unit,
+        due_at=task.due_at.isoformat(),
+        idempotency_key=task.idempotency_key,
+        callback_url=f"{public_url}/v1/agencies/{document['agency']}/tasks/{task.task_id}",
+    )
+
+
+class Courier:
+    def __init__(
+        self,
+        agency: AgencyConfig,
+        connector: Connector,
+        outbox: TaskOutbox,
+        recorder: TaskRecorder,
+        settings: AdapterSettings,
+        public_url: str,
+    ) -> None:
+        self.agency = agency
+        self.connector = connector
+        self.outbox = outbox
+        self.recorder = recorder
+        self.settings = settings
+        self.public_url = public_url
+        self.breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_open_s)
+        self._wakeup = asyncio.Event()
+        self._limit = asyncio.Semaphore(agency.concurrency)
+        self._pace_lock = asyncio.Lock()
+        self._next_slot = 0.0
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        while not self._stopping:
+            try:
+                await self.deliver_due()
+            except Exception as exc:  # the store or bus is briefly away: try again soon
+                log.warning("courier_round_failed", agency=self.agency.code, error=repr(exc))
+            wait = max(self.settings.poll_interval_s, self.breaker.seconds_until_probe())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
+            self._wakeup.clear()
+
+    async def deliver_due(self) -> None:
+        while not self._stopping and self.breaker.allows():
+            due = await self.outbox.due(self.agency.code)
+            if not due:
+                return
+            if self.breaker.state != "closed":  # half-open: one probe before the rest
+                await self.deliver(due[0])
+                continue
+            outcomes = await asyncio.gather(
+                *(self._limited(document) for document in due), return_exceptions=True
+            )
+            errors = [o for o in outcomes if isinstance(o, Exception)]
+            if errors:  # every delivery of the batch has finished; report the first error
+                raise errors[0]
+
+    async def _limited(self, document: Document) -> None:
+        async with self._limit:
+            await self._pace()
+            if self.breaker.allows():
+                await self.deliver(document)
+
+    async def _pace(self) -> None:
+        """Space calls by 1/rate_per_s when the agency has a rate limit."""
+        if not self.agency.rate_per_s:
+            return
+        async with self._pace_lock:
+            now = time.monotonic()
+            if self._next_slot > now:
+                await asyncio.sleep(self._next_slot - now)
+            self._next_slot = max(now, self._next_slot) + 1 / self.agency.rate_per_s
+
+    async def deliver(self, document: Document) -> None:
+        attempts = int(document.get("attempts", 0))
+        delivery = delivery_of(document, self.public_url)
+        try:
+            receipt, tries = await self._burst(delivery)
+        except RetryableDeliveryError as exc:
+            self.breaker.failed()
+            await self._postpone(document, attempts + self.settings.burst_attempts, str(exc))
+            return
+        except DeliveryError as exc:
+            self.breaker.succeeded()  # the agency is up; it refused this one task
+            await self.recorder.failed(document, str(exc), retryable=False, attempts=attempts + 1)
+            return
+        except Exception as exc:  # a bug or a broken mapping: terminal, visible, never a crash
+            reason = f"connector error: {type(exc).__name__}: {exc}"
+            await self.recorder.failed(document, reason, retryable=False, attempts=attempts + 1)
+            return
+        self.breaker.succeeded()
+        await self._record(document, receipt, attempts + tries)
+
+    async def _burst(self, delivery: Delivery) -> tuple[Receipt, int]:
+        tries = 0
+        async for attempt in AsyncRetrying(
+            stop=stop_after_attempt(self.settings.burst_attempts),
+            wait=wait_exponential_jitter(
+                multiplier=self.settings.burst_initial_s, max=self.settings.burst_max_s
+            ),
+            retry=retry_if_exception_type(RetryableDeliveryError),
+            reraise=True,
+        ):
+            with attempt:
+                tries += 1
+                return await self.connector.deliver(delivery), tries
+        raise AssertionError("unreachable: tenacity either returns or reraises")
+
+    async def _record(self, document: Document, receipt: Receipt, attempts: int) -> None:
+        if receipt.awaiting_pickup:
+            await self.outbox.set(document["_id"], state="waiting", attempts=attempts)
+            return
+        await self.recorder.delivered(document, self.connector.kind, attempts, receipt.reference)
+        if receipt.answer is not None:
+            fresh = await self.outbox.get(document["_id"])
+            await self.recorder.answered(fresh or document, receipt.answer)
+
+    async def _postpone(self, document: Document, attempts: int, reason: str) -> None:
+        waited = time.time() - float(document["accepted_at"])
+        if waited > self.settings.give_up_after_s:
+            reason = f"agency unreachable for {int(waited)} s: {reason}"
+            await self.recorder.failed(document, reason, retryable=True, attempts=attempts)
+            return
+        rounds = int(document.get("rounds", 0)) + 1
+        backoff = min(self.settings.round_max_s, self.settings.round_initial_s * 2 ** (rounds - 1))
+        delay = backoff * (0.5 + random.random() / 2)
+        await self.outbox.set(
+            document["_id"],
+            rounds=rounds,
+            attempts=attempts,
+            next_attempt_at=time.time() + delay,
+            error=reason[:300],
+        )

@@ -1,0 +1,82 @@
+"""The task outbox: every task the adapter has taken from Kafka, and where it stands.
+
+Store and forward. The consumer's only job is to put a TaskAssigned here (insert with
+`_id` = task id: the one write FerretDB makes atomic, so a redelivered message is a harmless
+duplicate) and commit. Couriers, one per agency, deliver from here. An agency that is down
+therefore holds back nothing but its own tasks, for as long as it is down, and no Kafka
+consumer sits blocked past its poll interval.
+
+States: pending (to deliver) → delivered (its system has it) → answered (a final result);
+inbox/manual agencies: pending → waiting (in their inbox) → delivered (acknowledged) → …;
+failed (permanent failure; a DLQ replay of the task puts it back to pending).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from lienthong.events import Event
+from lienthong.schemas.tasks import TaskAssigned
+from lienthong.store import DuplicateKey, Store
+from lienthong.store.port import Collection, Document
+
+OPEN_STATES = ("waiting", "delivered")
+
+
+class TaskOutbox:
+    def __init__(self, store: Store) -> None:
+        self.tasks: Collection = store.collection("tasks")
+
+    async def prepare(self) -> None:
+        await self.tasks.ensure_index([("agency", 1), ("state", 1), ("next_attempt_at", 1)])
+
+    async def accept(self, agency: str, event: Event, task: TaskAssigned) -> bool:
+        """Record a task to deliver; False when it was already there (a redelivery)."""
+        now = time.time()
+        document: Document = {
+            "_id": task.task_id,
+            "agency": agency,
+            "state": "pending",
+            "dossier_id": task.dossier_id,
+            "idempotency_key": task.idempotency_key,
+            "event": event.model_dump(mode="json", by_alias=True),
+            "accepted_at": now,
+            "next_attempt_at": now,
+            "rounds": 0,
+            "attempts": 0,
+            "answers": [],
+        }
+        try:
+            await self.tasks.insert(document)
+            return True
+        except DuplicateKey:
+            existing = await self.tasks.get(task.task_id)
+            if existing is not None and existing["state"] == "failed":
+                # Replayed from the dead-letter topic: deliver again, same idempotency key.
+                await self.set(task.task_id, state="pending", next_attempt_at=now, rounds=0)
+                return True
+            return False
+
+    async def due(self, agency: str, limit: int = 50) -> list[Document]:
+        return await self.tasks.find(
+            {"agency": agency, "state": "pending", "next_attempt_at": {"$lte": time.time()}},
+            sort=[("next_attempt_at", 1)],
+            limit=limit,
+        )
+
+    async def inbox(self, agency: str, states: tuple[str, ...], limit: int) -> list[Document]:
+        return await self.tasks.find(
+            {"agency": agency, "state": {"$in": list(states)}},
+            sort=[("accepted_at", 1)],
+            limit=limit,
+        )
+
+    async def get(self, task_id: str) -> Document | None:
+        return await self.tasks.get(task_id)
+
+    async def set(self, task_id: str, **fields: Any) -> None:
+        await self.tasks.update(task_id, fields)
+
+    async def count(self, agency: str, state: str) -> int:
+        return await self.tasks.count({"agency": agency, "state": state})

@@ -1,0 +1,156 @@
+"""Invitations: a one-time link when a dossier completes, and at most one reminder.
+
+The invitation is derived from the `dossier.completed` event (token, event id, expiry), so a
+redelivered or replayed completion issues the same link again and notify drops the duplicate
+by event id. Only the token's SHA-256 is stored; logs carry neither the token nor the link.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import structlog
+
+from lienthong.bus import Bus
+from lienthong.events import Event, derived_id, parse_payload
+from lienthong.schemas.dossier import StepCompleted
+from lienthong.schemas.survey import SurveyInvited
+from lienthong.store import Document, DuplicateKey, Store
+from lienthong.topics import DOSSIER_EVENTS
+from lienthong_survey.projection import INVITATIONS, DossierProjection
+from lienthong_survey.questions import QuestionSet
+from lienthong_survey.settings import SurveySettings
+from lienthong_survey.tokens import link_path, survey_token, token_sha256
+
+SOURCE = "/lienthong/survey"
+Clock = Callable[[], datetime]
+log = structlog.get_logger("lienthong.survey")
+
+
+def utc_iso(moment: datetime) -> str:
+    """A fixed-width UTC timestamp: stored times compare correctly as strings."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_utc(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+class Invitations:
+    def __init__(
+        self,
+        store: Store,
+        bus: Bus,
+        projection: DossierProjection,
+        questions: QuestionSet,
+        settings: SurveySettings,
+        key: bytes,
+        clock: Clock,
+    ) -> None:
+        self._invitations = store.collection(INVITATIONS)
+        self._bus, self._projection, self._questions = bus, projection, questions
+        self._settings, self._key, self._clock = settings, key, clock
+
+    async def prepare(self) -> None:
+        await self._invitations.ensure_index([("answered", 1), ("reminded", 1), ("invited_at", 1)])
+
+    async def find(self, token: str) -> Document | None:
+        return await self._invitations.get(token_sha256(token))
+
+    async def invite_on_completion(self, event: Event) -> None:
+        """dossier.completed → store the token's hash, emit survey.invited (notify sends it)."""
+        await self._invite(event, None)
+
+    async def invite_after_step(self, event: Event) -> None:
+        """dossier.step-completed of a configured step → an invitation to rate its unit."""
+        fact: StepCompleted = parse_payload(event)
+        if fact.step in self._settings.invite_after_steps:
+            await self._invite(event, fact.step, [fact.unit])
+
+    async def _invite(self, event: Event, step: str | None, units: list[str] | None = None) -> None:
+        """Store the token's hash, emit survey.invited; `units` defaults to every unit that
+        handled a step of the dossier."""
+        record = await self._projection.get(event.subject)
+        if units is None:
+            units = record.units if record else []
+        token = survey_token(self._key, event.id)
+        digest = token_sha256(token)
+        expires_at = event.time + self._settings.token_ttl
+        document: Document = {
+            "_id": digest,
+            "dossier_id": event.subject,
+            "cause_id": event.id,
+            "invitation_id": derived_id(event.id, SurveyInvited.event_type),
+            "code": record.code if record else None,
+            "units": units,
+            "step": step,
+            "question_set": self._questions.version,
+            "invited_at": utc_iso(event.time),
+            "expires_at": utc_iso(expires_at),
+            "answered": False,
+            "reminded": False,
+        }
+        with contextlib.suppress(DuplicateKey):  # redelivered: the same token was issued
+            await self._invitations.insert(document)
+        invitation = self._payload(document, token, attempt=1)
+        await self._bus.publish(DOSSIER_EVENTS, invitation.caused_by(event, source=SOURCE))
+        log.info("survey_invited", dossier_id=event.subject, step=step, token_ref=digest[:12])
+
+    async def record_reminder(self, event: Event) -> None:
+        fact: SurveyInvited = parse_payload(event)
+        if fact.attempt > 1:
+            await self._invitations.update(fact.token_sha256, {"reminded": True})
+
+    async def mark_answered(self, digest: str) -> None:
+        await self._invitations.update(digest, {"answered": True})
+
+    async def send_due_reminders(self) -> int:
+        """The one reminder for every invitation unanswered after the configured delay and not
+        yet expired. Safe to run on several replicas: the reminder's id is derived, so a
+        duplicate is dropped downstream."""
+        now = self._clock()
+        due = await self._invitations.find(
+            {
+                "answered": False,
+                "reminded": False,
+                "invited_at": {"$lte": utc_iso(now - self._settings.reminder_after)},
+                "expires_at": {"$gt": utc_iso(now)},
+            },
+            limit=500,
+        )
+        for document in due:
+            token = survey_token(self._key, document["cause_id"])
+            reminder = self._payload(document, token, attempt=2).to_event(
+                document["dossier_id"],
+                source=SOURCE,
+                id=derived_id(document["cause_id"], "survey.reminder"),
+            )
+            await self._bus.publish(DOSSIER_EVENTS, reminder)
+            await self._invitations.update(document["_id"], {"reminded": True})
+            log.info("survey_reminded", dossier_id=document["dossier_id"])
+        return len(due)
+
+    def _payload(self, document: Document, token: str, attempt: int) -> SurveyInvited:
+        return SurveyInvited(
+            code=document["code"],
+            link_path=link_path(token),
+            token_sha256=document["_id"],
+            question_set=document["question_set"],
+            expires_at=parse_utc(document["expires_at"]),
+            attempt=attempt,
+            units=document["units"],
+            step=document.get("step"),
+        )
+
+
+async def remind_periodically(invitations: Invitations, interval_s: float) -> None:
+    """The reminder sweep's loop (cancelled at stop); a failing sweep is logged and retried."""
+    while True:
+        try:
+            await invitations.send_due_reminders()
+        except Exception as exc:
+            log.warning("survey_reminder_sweep_failed", error=type(exc).__name__)
+        await asyncio.sleep(interval_s)

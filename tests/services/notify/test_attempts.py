@@ -1,0 +1,114 @@
+"""Owning send attempts: two workers never both send a message; a dead worker's attempt is
+taken over after the lease (in memory: the store port's in-memory adapter, no Kafka)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from lienthong.bus import InMemoryBus
+from lienthong.store import Document, InMemoryStore
+from lienthong.topics import DOSSIER_EVENTS
+from lienthong_notify.announce import Announcer
+from lienthong_notify.dispatcher import Dispatcher, DispatchPolicy
+from lienthong_notify.outbox import NOTIFICATIONS, SEND_CLAIMS, Outbox
+from lienthong_notify.providers import FailoverChannel, Outgoing, Provider, RateLimiter
+
+NOW = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
+LEASE = timedelta(seconds=60)
+
+
+class CountingProvider(Provider):
+    channel = "sms"
+
+    def __init__(self) -> None:
+        super().__init__("counting", RateLimiter(1000, 1000))
+        self.references: list[str] = []
+
+    async def _send(self, message: Outgoing) -> str:
+        await asyncio.sleep(0.01)  # long enough for the other worker to try
+        self.references.append(message.reference)
+        return f"id-{len(self.references)}"
+
+
+def message(nid: str = "n-1") -> Document:
+    return {
+        "_id": nid,
+        "dossier_id": "d-1",
+        "code": "C-1",
+        "channel": "sms",
+        "trigger": "dossier.received",
+        "trigger_id": "e-1",
+        "template": "receipt@1",
+        "reference": nid,
+        "recipient": "0900000000",
+        "text": "Hồ sơ C-1 đã được tiếp nhận.",
+        "status": "queued",
+        "attempts": 0,
+        "created_at": NOW,
+        "due_at": NOW,
+    }
+
+
+def outbox(store: InMemoryStore) -> Outbox:
+    return Outbox(store.collection(NOTIFICATIONS), store.collection(SEND_CLAIMS))
+
+
+async def test_one_attempt_has_one_owner() -> None:
+    box = outbox(InMemoryStore())
+    await box.add(message())
+    snapshot = await box.get("n-1")
+    assert snapshot is not None
+    owners = await asyncio.gather(*(box.begin_attempt(snapshot, NOW, LEASE) for _ in range(3)))
+    assert sorted(owners, key=str) == [1, None, None]
+
+
+async def test_a_dead_workers_attempt_is_taken_over_after_the_lease() -> None:
+    box = outbox(InMemoryStore())
+    await box.add(message())
+    snapshot = await box.get("n-1")
+    assert snapshot is not None
+    assert await box.begin_attempt(snapshot, NOW, LEASE) == 1  # ... and the worker dies
+    assert await box.begin_attempt(snapshot, NOW + LEASE / 2, LEASE) is None
+    assert await box.begin_attempt(snapshot, NOW + LEASE * 2, LEASE) == 2
+
+
+async def test_a_stale_snapshot_of_a_sent_message_sends_nothing() -> None:
+    box = outbox(InMemoryStore())
+    await box.add(message())
+    stale = await box.get("n-1")
+    assert stale is not None
+    assert await box.begin_attempt(stale, NOW, LEASE) == 1
+    await box.set_status("n-1", "sent", NOW, {"attempts": 1})
+    # Long after: the claim of attempt 1 looks stale, but the message says it was sent.
+    assert await box.begin_attempt(stale, NOW + LEASE * 2, LEASE) is None
+
+
+async def test_two_dispatchers_on_one_store_send_a_message_once() -> None:
+    store, bus = InMemoryStore(), InMemoryBus()
+    await bus.ensure_topics({DOSSIER_EVENTS: 1})
+    box = outbox(store)
+    await box.add(message())
+    provider = CountingProvider()
+    policy = DispatchPolicy(3, 0.01, 0.01, 60, 0.05, 10, 4)
+    replicas = [
+        Dispatcher(
+            box, {"sms": FailoverChannel([provider])}, Announcer(bus, box), policy, lambda: NOW
+        )
+        for _ in range(2)
+    ]
+    for replica in replicas:
+        await replica.start()
+        replica.submit(message())
+    for _ in range(100):
+        stored = await box.get("n-1")
+        if stored is not None and stored["status"] == "sent":
+            break
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.2)  # several more polls of both replicas
+    for replica in replicas:
+        await replica.stop()
+    assert provider.references == ["n-1"]
+    stored = await box.get("n-1")
+    assert stored is not None
+    assert (stored["status"], stored["attempts"], stored["provider"]) == ("sent", 1, "counting")
