@@ -1,0 +1,84 @@
+"""The whole system, as a newcomer runs it: `lienthong up`, one dossier, no hands.
+
+A citizen submits the birth group online; routing opens the steps, the agency adapter delivers
+them to the simulated civil-status (REST), residence (SOAP) and social-insurance (webhook)
+systems, which answer by themselves; the dossier completes, notify queues the messages and
+survey invites the citizen. Once on the embedded default, once on real Kafka and FerretDB.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, Infra
+from tests.kernel.test_cli_up import free_port, wait_healthy
+from tests.services.intake.samples import birth_group, key
+
+
+def follow(base: str, code: str, secret: str, timeout: float = 120) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    tracking: dict[str, object] = {}
+    while time.monotonic() < deadline:
+        response = httpx.get(f"{base}/v1/tracking/{code}", params={"secret": secret}, timeout=10)
+        if response.status_code == 200:
+            tracking = response.json()
+            if tracking["status"] == "result_returned":
+                return tracking
+        time.sleep(0.5)
+    raise AssertionError(f"dossier {code} did not complete: last seen {tracking}")
+
+
+@pytest.mark.parametrize(
+    "infrastructure", ["embedded", pytest.param("real", marks=pytest.mark.kafka)]
+)
+def test_a_birth_group_dossier_runs_to_completion_by_itself(
+    infrastructure: str, request: pytest.FixtureRequest, unique: str
+) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIENTHONG_")}
+    flags: list[str] = []
+    if infrastructure == "real":
+        infra: Infra = request.getfixturevalue("infra")
+        flags = ["--kafka", infra.kafka_bootstrap, "--mongo", infra.mongo_url]
+        env["LIENTHONG_TOPIC_PREFIX"] = f"{unique}."
+        env["LIENTHONG_DATABASE_PREFIX"] = unique
+        env["LIENTHONG_ADAPTER_SIMULATORS"] = "true"  # the agencies' systems, simulated
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lienthong.cli.main", "up", "--port", str(port), *flags],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(f"{base}/healthz", process, timeout=90)
+        submitted = httpx.post(f"{base}/v1/dossiers", json=birth_group(), headers=key(), timeout=60)
+        assert submitted.status_code == 201, submitted.text
+        receipt = submitted.json()
+        tracking = follow(base, receipt["code"], receipt["tracking_secret"])
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0
+    types = [row["type"] for row in tracking["timeline"]]  # type: ignore[index]
+    assert types[:2] == ["dossier.submitted", "dossier.received"]
+    assert types[-1] == "dossier.completed"
+    units = {row["unit"] for row in tracking["timeline"]}  # type: ignore[index]
+    assert {"26506", "CA-26506"} <= units, "civil status and residence both handled it"
+    assert types.count("dossier.step-completed") == types.count("dossier.step-opened") == 5
+    logs = stderr.decode()
+    assert '"event": "survey_invited"' in logs
+    assert '"event": "notification_queued"' in logs
+    for personal in ("Nguyễn Văn An", "079090001234", "0901234567", "an.nguyen@example.vn"):
+        assert personal not in logs, "personal data leaked into the logs"
