@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 import httpx
 import pytest
@@ -22,9 +23,9 @@ from tests.kernel.test_cli_up import free_port, wait_healthy
 from tests.services.intake.samples import birth_group, key
 
 
-def follow(base: str, code: str, secret: str, timeout: float = 120) -> dict[str, object]:
+def follow(base: str, code: str, secret: str, timeout: float = 120) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
-    tracking: dict[str, object] = {}
+    tracking: dict[str, Any] = {}
     while time.monotonic() < deadline:
         response = httpx.get(f"{base}/v1/tracking/{code}", params={"secret": secret}, timeout=10)
         if response.status_code == 200:
@@ -71,10 +72,10 @@ def test_a_birth_group_dossier_runs_to_completion_by_itself(
             process.kill()
             process.communicate()
     assert process.returncode == 0
-    types = [row["type"] for row in tracking["timeline"]]  # type: ignore[index]
+    types = [row["type"] for row in tracking["timeline"]]
     assert types[:2] == ["dossier.submitted", "dossier.received"]
     assert types[-1] == "dossier.completed"
-    units = {row["unit"] for row in tracking["timeline"]}  # type: ignore[index]
+    units = {row["unit"] for row in tracking["timeline"]}
     assert {"26506", "CA-26506"} <= units, "civil status and residence both handled it"
     assert types.count("dossier.step-completed") == types.count("dossier.step-opened") == 5
     logs = stderr.decode()
