@@ -83,3 +83,9 @@ async def test_stored_documents_are_copies(store: Store) -> None:
     assert fetched is not None
     fetched["items"].append(3)
     assert (await things.get("x") or {})["items"] == [1]
+
+
+async def test_counters_add_any_step(store: Store) -> None:
+    assert await store.increment("fees", by=5) == 5
+    assert await store.increment("fees", by=2) == 7
+    assert await store.increment("fees") == 8

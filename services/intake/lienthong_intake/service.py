@@ -10,8 +10,6 @@ from datetime import UTC, datetime
 
 from lienthong.domain import default_calendar, default_catalogue, default_timeline
 from lienthong.runtime import ServiceContext, ServiceSpec
-from lienthong.runtime.service import Hook
-from lienthong.store import MongoStore, Store
 from lienthong.topics import DOSSIER_EVENTS
 from lienthong_intake.api import build_router
 from lienthong_intake.attachments import Attachments
@@ -67,13 +65,8 @@ def build(
         consumes=[DOSSIER_EVENTS],
         handlers=projection.handlers(),
         projections=[TRACKING],
-        on_start=[projection.prepare, *_counter_index(context.store)],
+        setup=[projection.prepare],
     )
-
-
-def _counter_index(store: Store) -> list[Hook]:
-    """The dossier-code counter's index (MongoDB sorts tickets with it; nothing else makes it)."""
-    return [store.ensure_counters] if isinstance(store, MongoStore) else []
 
 
 def build_blob_store(config: IntakeSettings, embedded: bool) -> BlobStore:

@@ -88,6 +88,9 @@ class Host:
         for spec in self.specs:
             if spec.handlers and spec.consumes:
                 self.bus.subscribe(Subscription(spec.group, spec.consumes, spec.dispatch))
+        for spec in self.specs:
+            for hook in spec.setup:
+                await hook()
         await self.bus.start()
         for spec in self.specs:
             for hook in spec.on_start:
@@ -158,6 +161,11 @@ class Host:
                 return JSONResponse({"status": "ready", "checks": checks})
             return problem_response(503, "Not ready", "a dependency is failing", checks=checks)
 
-        @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+        @app.get(
+            "/metrics",
+            tags=["operations"],
+            summary="Prometheus metrics",
+            response_class=PlainTextResponse,
+        )
         async def metrics() -> PlainTextResponse:
             return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)

@@ -31,6 +31,8 @@ async def replay_service(
     """Drop `spec.projections` and rebuild them; returns the number of events replayed."""
     for name in spec.projections:
         await store.collection(name).drop()
+    for hook in spec.setup:  # indexes of the dropped collections
+        await hook()
     totals: list[int] = []
     replayed = 0
 

@@ -43,6 +43,9 @@ class ServiceSpec:
     `projections` names the collections that are pure projections of the consumed topics:
     `lienthong replay SERVICE` drops them and rebuilds them by feeding every event again
     through `handlers`.
+
+    `setup` hooks are idempotent preparations of the service's store (indexes): run before
+    `on_start` at every start, and before a replay. `on_start` hooks start background work.
     """
 
     name: str
@@ -52,6 +55,7 @@ class ServiceSpec:
     handlers: Mapping[str, Sequence[Handler]] = field(default_factory=dict)
     topics: Mapping[str, int] = field(default_factory=dict)
     projections: Sequence[str] = ()
+    setup: list[Hook] = field(default_factory=list)
     on_start: list[Hook] = field(default_factory=list)
     on_stop: list[Hook] = field(default_factory=list)
 

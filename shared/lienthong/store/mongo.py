@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pymongo import ASCENDING, AsyncMongoClient
+from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from lienthong.store.mongo_counters import TicketCounters
 from lienthong.store.port import VERSION_FIELD, Document, DuplicateKey, Filter, SortSpec
 
 _COUNTERS = "_counters"
@@ -96,6 +97,7 @@ class MongoStore:
     def __init__(self, client: AsyncMongoClient[Document], database: str) -> None:
         self._client = client
         self._db: AsyncDatabase[Document] = client[database]
+        self._counters = TicketCounters(self._db[_COUNTERS])
         self._owns_client = False
 
     @classmethod
@@ -108,29 +110,8 @@ class MongoStore:
         return MongoCollection(self._db[name])
 
     async def increment(self, name: str, by: int = 1) -> int:
-        """Claim the next value of a counter.
-
-        FerretDB 1.24 (SQLite) applies `$inc` as read-modify-write without a lock: 50
-        concurrent findAndModify calls lose updates (measured: 50 increments gave 8). What it
-        does enforce atomically is the unique `_id` index. So each value is a ticket document
-        `<name>#<value>`; whoever inserts it first owns that value, a loser tries the next one.
-        Values are dense and never handed out twice, on MongoDB and FerretDB alike. One small
-        document per value: fine for dossier sequences (thousands a day per agency).
-        """
-        tickets = self._db[_COUNTERS]
-        latest = await tickets.find_one({"counter": name}, sort=[("value", -1)])
-        value = (int(latest["value"]) if latest else 0) + by
-        while True:
-            try:
-                await tickets.insert_one(
-                    {"_id": f"{name}#{value}", "counter": name, "value": value}
-                )
-                return value
-            except DuplicateKeyError:
-                value += by
-
-    async def ensure_counters(self) -> None:
-        await self._db[_COUNTERS].create_index([("counter", ASCENDING), ("value", -1)])
+        """Atomic on FerretDB too: see `lienthong.store.mongo_counters`."""
+        return await self._counters.increment(name, by)
 
     async def ping(self) -> None:
         await self._db.command("ping")
