@@ -79,12 +79,21 @@ def verify_token(settings: Settings, token: str) -> Principal:
         raise InvalidToken(str(exc)) from exc
 
 
+# Staff pages in a browser: the counter login page keeps the staff token in this HttpOnly,
+# SameSite=Strict cookie, and every service's staff routes accept it as they accept a bearer
+# token (same host behind the ingress, or one process with `lienthong up`).
+STAFF_COOKIE = "lienthong_staff"
+
+
 def _bearer(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise HTTPException(401, "a bearer token is required", {"WWW-Authenticate": "Bearer"})
-    return token
+    if scheme.lower() == "bearer" and token:
+        return token
+    cookie = request.cookies.get(STAFF_COOKIE)
+    if cookie:
+        return cookie.strip()
+    raise HTTPException(401, "a bearer token is required", {"WWW-Authenticate": "Bearer"})
 
 
 def current_principal(request: Request) -> Principal:

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from lienthong.events import new_event
 from lienthong.runtime.host import Host
-from lienthong.security import StaffUser, mint_token
+from lienthong.security import STAFF_COOKIE, StaffUser, mint_token
 from lienthong.settings import Settings
 from lienthong.telemetry import configure_tracing
 
@@ -68,6 +68,11 @@ async def test_validation_errors_and_auth_failures_are_problem_documents() -> No
             staff = mint_token(settings, role="officer", unit="26743")
             ok = await client.get("/v1/secret", headers={"authorization": f"Bearer {staff}"})
             assert ok.json() == {"role": "officer"}
+            client.cookies.set(STAFF_COOKIE, staff)  # a browser after the counter login
+            assert (await client.get("/v1/secret")).json() == {"role": "officer"}
+            client.cookies.set(STAFF_COOKIE, agency)
+            assert (await client.get("/v1/secret")).status_code == 403
+            client.cookies.clear()
             ready = await client.get("/readyz")
             assert ready.json()["checks"] == {"bus": "ok", "store:console": "ok"}
             metrics = await client.get("/metrics")

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from lienthong.security import InvalidToken, Principal, verify_token
+from lienthong.security import STAFF_COOKIE, InvalidToken, Principal, verify_token
 from lienthong.settings import Settings
 
-STAFF_COOKIE = "lienthong_staff"
+__all__ = ["STAFF_COOKIE", "Viewer", "staff_principal", "verified_staff", "viewer_of"]
 
 
 def staff_principal(settings: Settings, request: Request) -> Principal | None:
