@@ -8,9 +8,11 @@ COPY services services
 RUN uv sync --frozen --no-dev --no-editable
 
 FROM python:3.11-slim
-RUN useradd --system --uid 10001 lienthong
+RUN useradd --system --uid 10001 lienthong && mkdir -p /data && chown lienthong /data
 COPY --from=build /app/.venv /app/.venv
-ENV PATH=/app/.venv/bin:$PATH LIENTHONG_HOST=0.0.0.0 LIENTHONG_PORT=8000
+ENV PATH=/app/.venv/bin:$PATH LIENTHONG_HOST=0.0.0.0 LIENTHONG_PORT=8000 \
+    LIENTHONG_INTAKE_BLOB_DIR=/data/intake-blobs
+WORKDIR /data
 USER lienthong
 EXPOSE 8000
 ENTRYPOINT ["lienthong"]
