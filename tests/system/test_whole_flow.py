@@ -8,18 +8,14 @@ survey invites the citizen. Once on the embedded default, once on real Kafka and
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import ROOT, Infra
-from tests.kernel.test_cli_up import free_port, wait_healthy
+from tests.conftest import Infra
+from tests.running import lienthong_up
 from tests.services.intake.samples import birth_group, key
 
 
@@ -42,43 +38,22 @@ def follow(base: str, code: str, secret: str, timeout: float = 120) -> dict[str,
 def test_a_birth_group_dossier_runs_to_completion_by_itself(
     infrastructure: str, request: pytest.FixtureRequest, unique: str
 ) -> None:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LIENTHONG_")}
-    flags: list[str] = []
-    if infrastructure == "real":
-        infra: Infra = request.getfixturevalue("infra")
-        flags = ["--kafka", infra.kafka_bootstrap, "--mongo", infra.mongo_url]
-        env["LIENTHONG_TOPIC_PREFIX"] = f"{unique}."
-        env["LIENTHONG_DATABASE_PREFIX"] = unique
-        env["LIENTHONG_ADAPTER_SIMULATORS"] = "true"  # the agencies' systems, simulated
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lienthong.cli.main", "up", "--port", str(port), *flags],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(f"{base}/healthz", process, timeout=90)
+    infra: Infra | None = request.getfixturevalue("infra") if infrastructure == "real" else None
+    # On real infrastructure the agencies' systems are simulated too (embedded: by default).
+    with lienthong_up(infra, unique, {"LIENTHONG_ADAPTER_SIMULATORS": "true"}) as system:
+        base = system.base_url
         submitted = httpx.post(f"{base}/v1/dossiers", json=birth_group(), headers=key(), timeout=60)
         assert submitted.status_code == 201, submitted.text
         receipt = submitted.json()
         tracking = follow(base, receipt["code"], receipt["tracking_secret"])
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0
+        assert system.stop() == 0
     types = [row["type"] for row in tracking["timeline"]]
     assert types[:2] == ["dossier.submitted", "dossier.received"]
     assert types[-1] == "dossier.completed"
     units = {row["unit"] for row in tracking["timeline"]}
     assert {"26506", "CA-26506"} <= units, "civil status and residence both handled it"
     assert types.count("dossier.step-completed") == types.count("dossier.step-opened") == 5
-    logs = stderr.decode()
+    logs = system.stderr
     assert '"event": "survey_invited"' in logs
     assert '"event": "notification_queued"' in logs
     for personal in ("Nguyễn Văn An", "079090001234", "0901234567", "an.nguyen@example.vn"):
