@@ -16,6 +16,7 @@ from typing import Any
 from lienthong.domain import Procedure, ProcedureNotFound, UnknownTopology
 from lienthong.http import Problem
 from lienthong.store import Document
+from lienthong.survey_links import dossier_survey_path
 from lienthong_intake.access import authorised_view
 from lienthong_intake.context import Intake
 from lienthong_intake.projection import TrackingProjection
@@ -66,6 +67,11 @@ def form_context(intake: Intake, view: Document, viewer: Viewer) -> dict[str, An
     secret = tracking_secret(intake.secret_key, view["_id"])
     code = view.get("code")
     link = tracking_link(viewer.base_url, code, secret) if code else None
+    # The dossier's survey link (served by the survey service on the same host): valid from
+    # receipt, and the one the completion invitation sends (lienthong.survey_links).
+    survey = (
+        f"{viewer.base_url}{dossier_survey_path(intake.secret_key, view['_id'])}" if code else None
+    )
     return {
         "view": view,
         "procedure_code": view.get("procedure"),
@@ -79,6 +85,8 @@ def form_context(intake: Intake, view: Document, viewer: Viewer) -> dict[str, An
         "secret": secret,
         "tracking_link": link,
         "qr": qr_svg(link) if link else None,
+        "survey_link": survey,
+        "survey_qr": qr_svg(survey) if survey else None,
         "officer": viewer.staff.subject if viewer.staff else None,
         "printed_at": intake.clock(),
     }

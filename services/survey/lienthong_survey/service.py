@@ -42,7 +42,7 @@ def handler_table(
     fold = projection.fold
     return {
         "dossier.submitted": [fold(record.submitted)],
-        "dossier.received": [fold(record.received)],
+        "dossier.received": [fold(record.received), invitations.register_on_receipt],
         "dossier.supplement-requested": [fold(record.supplement_requested)],
         "dossier.step-opened": [fold(record.step_opened)],
         "dossier.step-completed": [fold(record.step_completed), invitations.invite_after_step],

@@ -1,24 +1,22 @@
 """One-time survey tokens (pure).
 
-A token is an HMAC of the completion event's id under the service's key: the handler that
-runs twice (redelivery, replay) derives the same token and the same invitation id, and the
-database, which keeps only the token's SHA-256, cannot produce a usable link on its own.
+A token is an HMAC under the platform's key of its source: the dossier (the link printed on
+the receipt and sent when the dossier completes, `lienthong.survey_links`) or, for a rating
+of one step, that step's completion event. A handler that runs twice (redelivery, replay)
+derives the same token and the same invitation id, and the database, which keeps only the
+token's SHA-256, cannot produce a usable link on its own.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import re
 
+from lienthong.survey_links import survey_link_path, survey_token
+
+__all__ = ["link_path", "survey_token", "token_sha256", "well_formed"]
+
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{22}$")
-
-
-def survey_token(key: bytes, cause_id: str) -> str:
-    """22 url-safe characters (128 bits) bound to the event that caused the invitation."""
-    digest = hmac.new(key, f"survey-token\x1f{cause_id}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:16]).decode().rstrip("=")
 
 
 def token_sha256(token: str) -> str:
@@ -30,4 +28,4 @@ def well_formed(token: str) -> bool:
 
 
 def link_path(token: str) -> str:
-    return f"/s/{token}"
+    return survey_link_path(token)

@@ -66,7 +66,8 @@ async def test_a_citizen_submits_online_and_tracks_by_the_qr_link(
             await page.wait_for_selector("#dossier-code", timeout=30_000)
             await page.screenshot(path=ARTIFACTS / "2-receipt.png", full_page=True)
             code = await page.inner_text("#dossier-code")
-            assert await page.locator(".qr svg").count() == 1
+            assert await page.locator(".qr svg").count() == 2  # tracking, survey
+            assert await page.locator("#survey-qr svg").count() == 1
             link = await page.get_attribute("#tracking-link", "href")
             assert link is not None
             assert link.startswith(f"{served.url}/track/{code}?secret=")

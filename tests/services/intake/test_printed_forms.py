@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from lienthong.security import mint_token
+from lienthong.settings import Settings
+from lienthong.survey_links import dossier_survey_path
 from tests.services.intake.conftest import Running
 from tests.services.intake.samples import DEATH_GROUP, birth_group, key
 
@@ -32,6 +34,10 @@ async def test_the_receipt_shows_code_appointment_and_a_qr_tracking_link(
     link = f"http://intake/track/{answer['code']}?secret={answer['tracking_secret']}"
     assert f'href="{link}"' in html
     assert "079090001234" not in html  # the ID number is not printed
+    key = Settings().token_key.get_secret_value().encode()
+    survey = f"http://intake{dossier_survey_path(key, answer['dossier_id'])}"
+    assert f'id="survey-link" href="{survey}"' in html  # what survey will invite with
+    assert html.count("<svg") == 2, "a QR code for tracking and one for the survey"
 
 
 async def test_without_the_secret_only_staff_may_print(embedded: Running) -> None:
