@@ -1,9 +1,10 @@
 """Deadline alarms: the moments at which an open step must be warned about or is overdue.
 
-Derived from the workflow state (pure). The repository keeps them in an index on `fire_at`,
-so a sweep reads only what is due, never every open step. An alarm's id names the due moment
-it is about: when a due moment moves (the clock resumed), the old alarm is deleted and a new
-one written, so a sweep that deletes a rung alarm can never remove the new one.
+Derived from the workflow state (pure). The repository keeps them in `_id`-keyed time
+buckets per partition (`repository.py`), so a sweep reads only the buckets that fell due,
+never every open step. An alarm's id names the due moment it is about: when a due moment
+moves (the clock resumed), the old alarm is dropped and a new one written, so folding the
+fact of a rung alarm can never remove the new one.
 """
 
 from __future__ import annotations

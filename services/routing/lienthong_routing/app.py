@@ -21,7 +21,7 @@ from lienthong.events import Event
 from lienthong.topics import DOSSIER_EVENTS
 from lienthong_routing.alarms import alarm_event, alarms_of
 from lienthong_routing.reaction import Decider, Outgoing, react
-from lienthong_routing.repository import WorkflowRepository, alarm_of
+from lienthong_routing.repository import WorkflowRepository
 from lienthong_routing.rules import RoutingRules
 from lienthong_routing.state import WorkflowState
 
@@ -58,6 +58,8 @@ class Routing:
         # Ids of facts this instance published and saved: when they come back on the stream
         # they are known no-ops, skipped without reading the database.
         self._recent: OrderedDict[str, None] = OrderedDict()
+        # Alarms this instance rang: a sweep overlapping the previous one skips them.
+        self._rung: OrderedDict[str, None] = OrderedDict()
 
     def on(self, decide: Decider) -> Handler:
         """The bus handler that folds an event and applies `decide` to it."""
@@ -106,7 +108,9 @@ class Routing:
 
     async def save(self, state: WorkflowState, before: WorkflowState | None = None) -> None:
         alarms_before = alarms_of(before, self.rules) if before else []
-        await self.repository.save(state, alarms_of(state, self.rules), before, alarms_before)
+        await self.repository.save(
+            state, alarms_of(state, self.rules), before, alarms_before, self.clock()
+        )
 
     async def publish(self, outgoing: list[Outgoing]) -> None:
         facts = [o.event for o in outgoing if o.topic == DOSSIER_EVENTS]
@@ -121,17 +125,27 @@ class Routing:
         self, now: datetime | None = None, partitions: Collection[int] | None = None
     ) -> int:
         """Record a warning or an overdue step for every alarm due at `now`; returns how
-        many. Reads the `fire_at` index only; ids are deterministic, so two sweeps of the
-        same alarm (two replicas, a retry) record one fact."""
+        many this instance recorded. Reads, per partition, only the alarm buckets between its
+        sweep mark and `now` (by `_id`), publishes the facts, then moves the mark. It never
+        deletes an alarm: the consumer folds the facts and drops the rung alarms itself (it
+        is the buckets' only writer). Ids are deterministic, so two sweeps of the same alarm
+        (two replicas, a retry, the overlap with the previous sweep) record one fact."""
         moment = now or self.clock()
         owned = partitions if partitions is not None else self.owned_partitions
-        due = await self.repository.due_alarms(moment, owned, limit=500)
-        events = [alarm_event(alarm_of(d), moment, self.rules) for d in due]
-        if events:
-            await self.bus.publish(DOSSIER_EVENTS, *events)
-        for document in due:
-            await self.repository.forget_alarm(document["_id"])
-        return len(events)
+        recorded = 0
+        for partition, swept_to, due in await self.repository.sweep_window(moment, owned):
+            fresh = [alarm for alarm in due if alarm.id not in self._rung]
+            events = [alarm_event(alarm, moment, self.rules) for alarm in fresh]
+            if events:
+                await self.bus.publish(DOSSIER_EVENTS, *events)
+            for alarm in fresh:
+                self._rung[alarm.id] = None
+            while len(self._rung) > _RECENT_LIMIT:
+                self._rung.popitem(last=False)
+            if moment > swept_to:
+                await self.repository.mark_swept(partition, moment)
+            recorded += len(events)
+        return recorded
 
     async def _sweep_forever(self) -> None:
         while True:

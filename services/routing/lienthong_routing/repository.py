@@ -4,35 +4,77 @@
   exactly), found by dossier id or code. Only the consumer writes it, and it handles one
   dossier's events in order within a partition: no two writers race on a document.
 * `open_steps` — one document per open step, indexed by unit (reorganisation, operators).
-* `alarms` — due moments indexed by `fire_at` (the deadline sweep), with the dossier's
-  partition so a replica can sweep only what it owns.
+* `alarms_<bucket>` — the deadline alarms, one collection per 15-minute bucket of their fire
+  moment (`alarms_20261126T1745`, UTC), one document per alarm (`_id` = the alarm id) with
+  its dossier's `dossier.events` partition; `alarms_late` holds those already due when they
+  were written. FerretDB 1.24 (SQLite) reads a whole collection (table) for every query, a
+  get by `_id` included (measured: see README, "Alarm buckets"), but a query on a small or
+  missing collection is cheap: so the sweep queries only the buckets between its mark and
+  now, whose size is the items that fell due, never the alarms still to come.
+* `sweep_marks` — per partition, the moment up to which the deadline sweep has recorded
+  what fell due (`_id = "<partition>"`), created by the consumer before the partition's
+  first alarm.
+
+Alarm documents are inserted and deleted whole, by `_id`: no read-modify-write, any number
+of writers.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Collection as Sized
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lienthong.store import Collection, Document, DuplicateKey, Store
+from lienthong.store import VERSION_FIELD, Collection, Document, DuplicateKey, Store
 from lienthong_routing.alarms import Alarm, partition_of
 from lienthong_routing.state import WorkflowState
+
+BUCKET = timedelta(minutes=15)
+# The sweep re-reads this much before its mark: an alarm written while a sweep was reading
+# its bucket (or by a consumer whose clock is a little behind) is still found next time.
+SWEEP_OVERLAP = timedelta(minutes=5)
+LATE = "late"
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_PREFIX = "alarms_"
+
+
+def bucket_start(moment: datetime) -> datetime:
+    steps = (moment - _EPOCH) // BUCKET
+    return _EPOCH + steps * BUCKET
+
+
+def bucket_key(moment: datetime) -> str:
+    return f"{bucket_start(moment).astimezone(UTC):%Y%m%dT%H%M}"
+
+
+def buckets_between(first: datetime, last: datetime) -> list[str]:
+    """Keys of the buckets from the one holding `first` to the one holding `last`."""
+    keys, start = [], bucket_start(first)
+    while start <= last:
+        keys.append(bucket_key(start))
+        start += BUCKET
+    return keys
 
 
 class WorkflowRepository:
     def __init__(self, store: Store, partitions: int) -> None:
+        self.store = store
         self.workflows = store.collection("workflows")
         self.open_steps = store.collection("open_steps")
-        self.alarms = store.collection("alarms")
+        self.late = store.collection(_PREFIX + LATE)
+        self.marks = store.collection("sweep_marks")
         self.partitions = partitions
+        self._marked: set[int] = set()
+        self._written: set[str] = {LATE}  # buckets this process wrote (pending_alarms)
+
+    def bucket(self, key: str) -> Collection:
+        return self.store.collection(_PREFIX + key)
 
     async def ensure_indexes(self) -> None:
         await self.workflows.ensure_index([("code", 1)])
         await self.open_steps.ensure_index([("unit", 1)])
         await self.open_steps.ensure_index([("dossier_id", 1)])
-        await self.alarms.ensure_index([("fire_at", 1)])
-        await self.alarms.ensure_index([("dossier_id", 1)])
 
     async def load(self, dossier_id: str) -> WorkflowState | None:
         document = await self.workflows.get(dossier_id)
@@ -51,43 +93,100 @@ class WorkflowRepository:
         alarms: list[Alarm],
         before: WorkflowState | None = None,
         alarms_before: list[Alarm] | None = None,
+        now: datetime | None = None,
     ) -> None:
         """Indexes first, the workflow last: a state one can read has its alarms in place (a
         crash in between re-handles the event and writes the same documents).
 
         The index documents to change are the difference between those of the state before
-        and after the event (both known here), so saving reads nothing: FerretDB (SQLite)
-        scans a collection for any query but a get by `_id`."""
+        and after the event (both known here), so saving reads nothing. An alarm already due
+        at `now` goes to the late bucket."""
+        moment = now or datetime.now(UTC)
         partition = partition_of(state.dossier_id, self.partitions)
         await _apply_difference(
             self.open_steps,
             _open_step_documents(before) if before else [],
             _open_step_documents(state),
         )
-        await _apply_difference(
-            self.alarms,
-            [_alarm_document(a, partition) for a in alarms_before or ()],
-            [_alarm_document(a, partition) for a in alarms],
-        )
+        await self._mark_once(partition, moment)
+        await self._write_alarms(partition, alarms_before or [], alarms, moment)
         await self.workflows.replace(
             {"_id": state.dossier_id, "code": state.code, "state": state.model_dump(mode="json")}
         )
 
-    async def due_alarms(
-        self, now: datetime, partitions: Sized[int] | None, limit: int
-    ) -> list[Document]:
-        query: dict[str, Any] = {"fire_at": {"$lte": now}}
-        if partitions is not None:
-            query["partition"] = {"$in": sorted(partitions)}
-        return await self.alarms.find(query, sort=[("fire_at", 1)], limit=limit)
+    async def _mark_once(self, partition: int, moment: datetime) -> None:
+        """The partition's sweep mark exists before its first alarm is written (so a sweep
+        never looks for the earliest bucket); once per partition and process."""
+        if partition in self._marked:
+            return
+        with contextlib.suppress(DuplicateKey):
+            mark = {"_id": str(partition), "swept_to": moment, VERSION_FIELD: _millis(moment)}
+            await self.marks.insert(mark)
+        self._marked.add(partition)
 
-    async def forget_alarm(self, alarm_id: str) -> None:
-        """A rung alarm: its fact is on the stream (the consumer will not write it again, its
-        id names a due moment that is now warned about or missed)."""
-        await self.alarms.delete(alarm_id)
+    async def _write_alarms(
+        self, partition: int, before: list[Alarm], after: list[Alarm], now: datetime
+    ) -> None:
+        old = {a.id: a for a in before}
+        new = {a.id: a for a in after}
+        for alarm_id, alarm in old.items():
+            if new.get(alarm_id) == alarm:
+                continue
+            # where it was put depends on the clock at the time: delete from both places
+            await self.bucket(bucket_key(alarm.fire_at)).delete(alarm_id)
+            await self.late.delete(alarm_id)
+        for alarm_id, alarm in new.items():
+            if old.get(alarm_id) == alarm:
+                continue
+            key = LATE if alarm.fire_at <= now else bucket_key(alarm.fire_at)
+            self._written.add(key)
+            with contextlib.suppress(DuplicateKey):  # written by an earlier attempt
+                await self.bucket(key).insert(_alarm_document(alarm, partition))
+
+    async def pending_alarms(self) -> list[Alarm]:
+        """Alarms not yet folded as rung, in the buckets this process wrote (tests)."""
+        found: list[Alarm] = []
+        for key in sorted(self._written):
+            found += [alarm_of(d) for d in await self.bucket(key).find()]
+        return found
+
+    async def sweep_window(
+        self, now: datetime, partitions: Sized[int] | None
+    ) -> list[tuple[int, datetime, list[Alarm]]]:
+        """For each partition with a mark: the mark, and the alarms due at `now` that fire
+        after the mark (less the overlap), plus every due alarm of the late bucket. Queries
+        only the late bucket and the buckets from the earliest mark to `now`: the cost grows
+        with the due items (and the time since the last sweep), never with the alarms still
+        to come."""
+        owned = sorted(partitions) if partitions is not None else list(range(self.partitions))
+        marks: dict[int, datetime] = {}
+        for partition in owned:
+            mark = await self.marks.get(str(partition))
+            if mark is not None:  # else no alarm was ever written for this partition
+                marks[partition] = _utc(mark["swept_to"])
+        if not marks:
+            return []
+        since = {p: swept_to - SWEEP_OVERLAP for p, swept_to in marks.items()}
+        query = {"fire_at": {"$lte": now}, "partition": {"$in": sorted(marks)}}
+        due: dict[int, list[Alarm]] = {p: [] for p in marks}
+        for document in await self.late.find(query):
+            due[document["partition"]].append(alarm_of(document))
+        for key in buckets_between(min(since.values()), now):
+            for document in await self.bucket(key).find(query):
+                alarm = alarm_of(document)
+                if alarm.fire_at > since[document["partition"]]:
+                    due[document["partition"]].append(alarm)
+        return [
+            (p, marks[p], sorted(due[p], key=lambda a: (a.fire_at, a.id))) for p in sorted(marks)
+        ]
+
+    async def mark_swept(self, partition: int, now: datetime) -> None:
+        """Move the partition's mark to `now` (never back: a guarded, idempotent write)."""
+        await self.marks.put_if_newer({"_id": str(partition), "swept_to": now}, _millis(now))
 
     async def open_steps_at(self, unit: str) -> list[Document]:
-        return await self.open_steps.find({"unit": unit})
+        found: list[Document] = await self.open_steps.find({"unit": unit})
+        return found
 
 
 def _open_step_documents(state: WorkflowState) -> list[Document]:
@@ -103,17 +202,26 @@ def _open_step_documents(state: WorkflowState) -> list[Document]:
     ]
 
 
+def _millis(moment: datetime) -> int:
+    return int((moment - _EPOCH).total_seconds() * 1000)
+
+
 def _alarm_document(alarm: Alarm, partition: int) -> Document:
     return {
         "_id": alarm.id,
+        "partition": partition,
         "kind": alarm.kind,
         "dossier_id": alarm.dossier_id,
         "step": alarm.step,
         "unit": alarm.unit,
         "due_at": alarm.due_at,
         "fire_at": alarm.fire_at,
-        "partition": partition,
     }
+
+
+def alarm_document(alarm: Alarm, partition: int) -> Document:
+    """An alarm's document in its bucket (the bench seeds buckets with these)."""
+    return _alarm_document(alarm, partition)
 
 
 def alarm_of(document: Document) -> Alarm:
@@ -122,9 +230,14 @@ def alarm_of(document: Document) -> Alarm:
         dossier_id=document["dossier_id"],
         step=document["step"],
         unit=document["unit"],
-        due_at=document["due_at"],
-        fire_at=document["fire_at"],
+        due_at=_utc(document["due_at"]),
+        fire_at=_utc(document["fire_at"]),
     )
+
+
+def _utc(moment: Any) -> datetime:
+    value: datetime = moment
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def _apply_difference(

@@ -99,10 +99,12 @@ class RoutingRules:
         hand-off; the resumption recomputes it.
         """
         schedule = self.schedule(state)
+        due: datetime
         try:
-            return schedule.step_due_from(step, opened_at)
+            due = schedule.step_due_from(step, opened_at)
         except ClockStopped:
-            return schedule.supplement_provided(opened_at).step_due_from(step, opened_at)
+            due = schedule.supplement_provided(opened_at).step_due_from(step, opened_at)
+        return due
 
     def plan(self, state: WorkflowState) -> DossierRouted:
         """Resolve every step's competent unit at the receipt date for the applicant's ward."""
@@ -147,11 +149,13 @@ class RoutingRules:
             day -= timedelta(days=1)
             while not self.calendar.is_working_day(day):
                 day -= timedelta(days=1)
-        return local_moment(day, local.hour, local.minute)
+        warning: datetime = local_moment(day, local.hour, local.minute)
+        return warning
 
     def new_appointment(self, appointment_at: datetime, detected_at: datetime) -> datetime:
         """The appointment an apology sets: closing time, a few working days on."""
         base = max(appointment_at, detected_at)
         day = self.calendar.add_working_days(local_day(base), self.apology_extension_working_days)
         closing = self.calendar.hours.closing
-        return local_moment(day, closing.hour, closing.minute)
+        appointment: datetime = local_moment(day, closing.hour, closing.minute)
+        return appointment

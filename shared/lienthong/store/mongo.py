@@ -13,8 +13,6 @@ from pymongo.errors import DuplicateKeyError
 from lienthong.store.mongo_counters import TicketCounters
 from lienthong.store.port import VERSION_FIELD, Document, DuplicateKey, Filter, SortSpec
 
-_COUNTERS = "_counters"
-
 
 class MongoCollection:
     def __init__(self, collection: AsyncCollection[Document]) -> None:
@@ -97,7 +95,7 @@ class MongoStore:
     def __init__(self, client: AsyncMongoClient[Document], database: str) -> None:
         self._client = client
         self._db: AsyncDatabase[Document] = client[database]
-        self._counters = TicketCounters(self._db[_COUNTERS])
+        self._counters = TicketCounters(self._db)
         self._owns_client = False
 
     @classmethod

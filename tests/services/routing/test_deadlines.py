@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from lienthong.bus import InMemoryBus
 from lienthong.events import Event, decode
-from lienthong.store import InMemoryStore
+from lienthong.store import Collection, InMemoryStore
 from lienthong.topics import DOSSIER_EVENTS, agency_tasks
 from lienthong_routing.alarms import partition_of
 from lienthong_routing.app import Routing
-from lienthong_routing.repository import WorkflowRepository
+from lienthong_routing.repository import WorkflowRepository, bucket_key
 from lienthong_routing.service import DECIDERS
 from tests.services.routing.helpers import (
     RULES,
@@ -29,7 +31,7 @@ async def routing_with(stream: Stream) -> Routing:
     bus = InMemoryBus()
     await bus.ensure_topics({DOSSIER_EVENTS: PARTITIONS})
     await bus.start()
-    routing = Routing(RULES, WorkflowRepository(InMemoryStore(), PARTITIONS), bus)
+    routing = Routing(RULES, WorkflowRepository(InMemoryStore(), PARTITIONS), bus, lambda: MONDAY)
     for state in stream.states.values():
         await routing.save(state)
     return routing
@@ -110,20 +112,57 @@ async def test_alarms_follow_the_clock_and_a_rung_alarm_is_gone() -> None:
 
     dossier = received("HCM-GPXD-NORL", MONDAY, "26506", "TTHCC-26506")
     await handle(dossier)
-    alarms = routing.repository.alarms
-    first = {d["_id"] for d in await alarms.find()}
+
+    async def pending() -> set[str]:
+        return {a.id for a in await routing.repository.pending_alarms()}
+
+    first = await pending()
     assert {i.split("/")[2] for i in first} == {"warning", "overdue"}
 
     state = await routing.repository.load(dossier.subject)
     assert state is not None
     await handle(supplement_asked(state, "appraise", ["ban-ve"], at=MONDAY))
-    assert await alarms.find() == []  # the clock is stopped: nothing can fall due
+    assert await pending() == set()  # the clock is stopped: nothing can fall due
     await handle(supplement_provided(state, at=MONDAY + timedelta(days=2)))
-    resumed = {d["_id"] for d in await alarms.find()}
+    resumed = await pending()
     # new due moments, new alarms; the appointment moved by the pause, so it is watched too
     assert {i.split("/")[2] for i in resumed} == {"warning", "overdue", "appointment"}
     assert resumed.isdisjoint(first)
 
+    seen = len(await routing.bus.read_topic(DOSSIER_EVENTS))
     assert await routing.sweep(now=MONDAY + timedelta(days=60)) == 3
-    assert await alarms.find() == []
+    assert await pending() == resumed  # the sweep only publishes; the consumer folds
+    for fact in map(decode, (await routing.bus.read_topic(DOSSIER_EVENTS))[seen:]):
+        await handle(fact)
+    left = await pending()  # the rung alarms are gone; the apology's new appointment is watched
+    assert left.isdisjoint(resumed)
+    assert {i.split("/")[2] for i in left} == {"appointment"}
+    assert await routing.sweep(now=MONDAY + timedelta(days=61)) == 0
+    await routing.bus.stop()
+
+
+async def test_a_sweep_reads_only_buckets_between_its_mark_and_now(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """FerretDB 1.24 reads a whole collection for any query: the sweep queries only the
+    late bucket and the bucket collections between its mark and now, never those to come."""
+    stream, first, _ = two_dossiers_on_different_partitions()
+    routing = await routing_with(stream)
+    due = stream.states[first].steps["appraise"].due_at
+    assert due is not None
+    repository = routing.repository
+    queried: list[str] = []
+    original = repository.bucket
+
+    def bucket(key: str) -> Collection:
+        queried.append(key)
+        return original(key)
+
+    monkeypatch.setattr(repository, "bucket", bucket)
+    await routing.sweep(now=due - timedelta(minutes=1))
+    queried.clear()
+    assert await routing.sweep(now=due + timedelta(minutes=1)) == 2
+    # the mark is two minutes back, less the overlap: one or two buckets of 15 minutes
+    assert 1 <= len(queried) <= 2
+    assert set(queried) <= {bucket_key(due - timedelta(minutes=6)), bucket_key(due)}
     await routing.bus.stop()

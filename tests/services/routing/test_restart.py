@@ -28,7 +28,7 @@ from tests.services.routing.helpers import received
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
 
-DOSSIERS = 20
+DOSSIERS = 200
 AGENCIES = sorted(RoutingRules.shipped().agencies())
 
 
@@ -143,7 +143,7 @@ async def test_a_killed_routing_process_resumes_without_losing_or_repeating_a_st
         now = datetime.now(UTC)
         dossiers = [received("2.000986", now, "26506", "TTHCC-26506") for _ in range(DOSSIERS)]
         await bus.publish(DOSSIER_EVENTS, *dossiers)
-        await until(lambda: len(recorder.opened()) >= DOSSIERS, 60, "steps to open")
+        await until(lambda: len(recorder.opened()) >= DOSSIERS, 120, "steps to open")
         assert len(recorder.completed() & {d.subject for d in dossiers}) < DOSSIERS
         first.send_signal(signal.SIGKILL)  # in the middle of the run, no goodbye
         first.wait(timeout=10)
@@ -155,7 +155,7 @@ async def test_a_killed_routing_process_resumes_without_losing_or_repeating_a_st
     try:
         await until_ready(port, second)
         every = {d.subject for d in dossiers}
-        await until(lambda: recorder.completed() >= every, 120, "every dossier to complete")
+        await until(lambda: recorder.completed() >= every, 300, "every dossier to complete")
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(timeout=30)
