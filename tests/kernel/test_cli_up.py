@@ -6,9 +6,7 @@ import httpx
 import pytest
 
 from tests.conftest import Infra
-from tests.running import free_port, lienthong_up
-
-__all__ = ["free_port"]  # used by tests/services/routing/test_restart.py
+from tests.running import lienthong_up
 
 EVERY_SERVICE = {"intake", "routing", "agency-adapter", "survey", "notify", "console"}
 

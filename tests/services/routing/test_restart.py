@@ -23,7 +23,7 @@ from lienthong.settings import Settings
 from lienthong.topics import DOSSIER_EVENTS, agency_tasks
 from lienthong_routing.rules import RoutingRules
 from tests.conftest import ROOT, Infra
-from tests.kernel.test_cli_up import free_port
+from tests.running import free_port
 from tests.services.routing.helpers import received
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
