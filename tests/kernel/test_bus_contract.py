@@ -7,10 +7,11 @@ from collections import defaultdict
 
 import pytest
 
-from lienthong.bus import PermanentError, Subscription, dlq_topic
+from lienthong.bus import KafkaBus, PermanentError, Subscription, dlq_topic
 from lienthong.cli.ops import replay_dead_letters
 from lienthong.events import Event, RawMessage, new_event
 from lienthong.telemetry import configure_tracing, trace_ids, tracer
+from tests.conftest import Infra
 from tests.kernel.conftest import BusWorld
 from tests.support import eventually
 
@@ -224,3 +225,44 @@ async def test_graceful_stop_finishes_the_message_in_hand_and_commits_it(world: 
     await restarted.publish(TOPIC, event("D1", 2))
     await eventually(lambda: 2 in again, what="the next message after the restart")
     assert again == [2], "the message finished before the stop was delivered again"
+
+
+async def test_a_lone_member_owns_every_partition(world: BusWorld) -> None:
+    bus = await world.member()
+    await bus.ensure_topics({TOPIC: 3})
+    assert bus.assigned_partitions("owner", TOPIC) is None, "no consumer of that group here"
+
+    async def nothing(_e: Event) -> None:
+        return None
+
+    bus.subscribe(Subscription("owner", [TOPIC], nothing))
+    await bus.publish(TOPIC, event("D1", 1))  # the group is live once it has fetched
+    await eventually(
+        lambda: bus.assigned_partitions("owner", TOPIC) == {0, 1, 2}, what="the assignment"
+    )
+
+
+@pytest.mark.kafka
+async def test_two_members_of_a_group_split_the_partitions(infra: Infra, unique: str) -> None:
+    members = [
+        KafkaBus(infra.kafka_bootstrap, client_id=f"{unique}-{i}", topic_prefix=f"{unique}.")
+        for i in range(2)
+    ]
+    await members[0].ensure_topics({TOPIC: 4})
+
+    async def nothing(_e: Event) -> None:
+        return None
+
+    for bus in members:
+        bus.subscribe(Subscription("split", [TOPIC], nothing))
+        await bus.start()
+    try:
+
+        def split() -> bool:
+            owned = [bus.assigned_partitions("split", TOPIC) or set() for bus in members]
+            return all(owned) and owned[0] | owned[1] == {0, 1, 2, 3} and not owned[0] & owned[1]
+
+        await eventually(split, timeout=60, what="a rebalance giving each member a share")
+    finally:
+        for bus in members:
+            await bus.stop()

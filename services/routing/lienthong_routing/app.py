@@ -44,6 +44,7 @@ class Routing:
         clock: Clock = system_clock,
         sweep_interval_s: float = 60.0,
         owned_partitions: Collection[int] | None = None,
+        group: str = "routing",
     ) -> None:
         self.rules = rules
         self.repository = repository
@@ -51,6 +52,7 @@ class Routing:
         self.clock = clock
         self.sweep_interval_s = sweep_interval_s
         self.owned_partitions = owned_partitions
+        self.group = group
         self.catch_up: Callable[[], Awaitable[object]] | None = None
         self._caught_up = False
         self._catching_up = asyncio.Lock()
@@ -131,7 +133,7 @@ class Routing:
         is the buckets' only writer). Ids are deterministic, so two sweeps of the same alarm
         (two replicas, a retry, the overlap with the previous sweep) record one fact."""
         moment = now or self.clock()
-        owned = partitions if partitions is not None else self.owned_partitions
+        owned = partitions if partitions is not None else self._partitions_to_sweep()
         recorded = 0
         for partition, swept_to, due in await self.repository.sweep_window(moment, owned):
             fresh = [alarm for alarm in due if alarm.id not in self._rung]
@@ -146,6 +148,13 @@ class Routing:
                 await self.repository.mark_swept(partition, moment)
             recorded += len(events)
         return recorded
+
+    def _partitions_to_sweep(self) -> Collection[int] | None:
+        """Configured partitions, else those this replica's consumer owns now (Kafka moves
+        them at rebalances), else — no live consumer, e.g. a tool — all of them."""
+        if self.owned_partitions is not None:
+            return self.owned_partitions
+        return self.bus.assigned_partitions(self.group, DOSSIER_EVENTS)
 
     async def _sweep_forever(self) -> None:
         while True:

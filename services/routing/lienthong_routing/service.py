@@ -61,7 +61,13 @@ def compose(
     )
     repository = WorkflowRepository(context.store, context.settings.dossier_partitions)
     routing = Routing(
-        rules, repository, context.bus, clock, config.sweep_interval_s, config.owned_partitions
+        rules,
+        repository,
+        context.bus,
+        clock,
+        config.sweep_interval_s,
+        config.owned_partitions,
+        group=context.name,
     )
 
     async def fold_stream() -> int:

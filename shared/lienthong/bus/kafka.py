@@ -202,6 +202,13 @@ class KafkaBus:
             timestamp_ms=record.timestamp,
         )
 
+    def assigned_partitions(self, group: str, topic: str) -> set[int] | None:
+        physical = self.physical(topic)
+        for consumer in self._consumers:
+            if consumer.group == group and consumer.running:
+                return {tp.partition for tp in consumer.assignment() if tp.topic == physical}
+        return None
+
     # --- operator helpers ------------------------------------------------------------
 
     async def read_topic(self, topic: str) -> list[RawMessage]:
@@ -303,8 +310,15 @@ class _GroupConsumer:
             await asyncio.wait([self._task])
 
     @property
-    def task(self) -> asyncio.Task[None] | None:
-        return self._task
+    def group(self) -> str:
+        return self._subscription.group
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self._consumer.assignment())
 
     async def _run(self) -> None:
         group = self._subscription.group

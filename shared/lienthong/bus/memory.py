@@ -174,6 +174,13 @@ class InMemoryBus:
     async def _dead_letter(self, message: RawMessage) -> None:
         await self.publish_raw([message])
 
+    def assigned_partitions(self, group: str, topic: str) -> set[int] | None:
+        # One member per group in a process: it owns every partition while it runs.
+        task = self._tasks.get(group)
+        if task is None or task.done():
+            return None
+        return set(range(len(self._partitions(topic))))
+
     # --- operator helpers ------------------------------------------------------------
 
     async def consume_available(

@@ -78,5 +78,9 @@ class Bus(Protocol):
         of `topic`, committing as it goes (resumable operator work such as DLQ replay).
         `on_total` is told how many records that is before the first one is handled."""
 
+    def assigned_partitions(self, group: str, topic: str) -> set[int] | None:
+        """The partitions of `topic` this process's consumer of `group` owns right now (they
+        move at rebalances), or None if this process has no live consumer in `group`."""
+
     async def ping(self) -> None:
         """Raise if the bus is unreachable (readiness)."""
