@@ -38,6 +38,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
 
 DOSSIERS = 200
 CONCURRENCY = 4
+SOCKET_DRAIN_S = 1.0
 
 
 def dossier_events(i: int) -> tuple[list[Event], str, str]:
@@ -187,7 +188,13 @@ async def test_a_killed_notify_restarts_and_sends_everything_once(
     repeated = {r for r, n in counts.items() if n > 1}
     assert all(counts[r] == 2 for r in repeated)
     # A repeat is a send that reached the provider before the kill but was not yet recorded:
-    # at most one per concurrent send, and its first arrival precedes the kill.
+    # at most one per concurrent send, and its first arrival is at the kill. "At": the killed
+    # process's last bytes sit in the socket until the doubles (threads of this process) read
+    # them, which under load can be a moment after the kill; the restarted notify cannot send
+    # an in-flight message again before its lease (3 s) has run out.
     assert len(repeated) <= CONCURRENCY
     first_arrivals = {r: min(t for ref, t in received if ref == r) for r in repeated}
-    assert all(t <= killed_at for t in first_arrivals.values())
+    assert all(t <= killed_at + SOCKET_DRAIN_S for t in first_arrivals.values()), (
+        first_arrivals,
+        killed_at,
+    )
