@@ -18,7 +18,6 @@ import asyncio
 import base64
 import json
 import os
-import socket
 import statistics
 import tempfile
 import threading
@@ -31,7 +30,7 @@ from typing import Any
 
 import httpx
 import uvicorn
-from _infra import RESULTS, infrastructure, machine
+from _infra import RESULTS, free_port, infrastructure, machine
 from pymongo import MongoClient
 
 from lienthong.runtime.host import Host
@@ -61,13 +60,6 @@ def submission(i: int) -> dict[str, Any]:
             {"type": t, "filename": f"{t}.pdf", "content_base64": pdf(t)} for t in documents
         ],
     }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager

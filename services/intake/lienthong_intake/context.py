@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from lienthong.bus import Bus
+from lienthong.clock import Clock
 from lienthong.domain import Catalogue, TopologyTimeline, WorkingCalendar
 from lienthong.settings import Settings
 from lienthong.store import Store
@@ -15,8 +14,6 @@ from lienthong_intake.codes import DossierCodes
 from lienthong_intake.config import IntakeSettings
 from lienthong_intake.idempotency import IdempotencyLedger
 from lienthong_intake.rate_limit import FailureLimiter
-
-Clock = Callable[[], datetime]
 
 SOURCE = "/lienthong/intake"
 SUBMISSIONS = "submissions"

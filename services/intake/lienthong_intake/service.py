@@ -6,8 +6,7 @@ date; supplements and withdrawal; citizen tracking; the public procedure catalog
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
+from lienthong.clock import Clock, utc_now
 from lienthong.domain import default_calendar, default_catalogue, default_timeline
 from lienthong.runtime import ServiceContext, ServiceSpec
 from lienthong.topics import DOSSIER_EVENTS
@@ -18,7 +17,7 @@ from lienthong_intake.blobs.s3 import S3BlobStore
 from lienthong_intake.blobs.sigv4 import Credentials
 from lienthong_intake.codes import DossierCodes
 from lienthong_intake.config import IntakeSettings
-from lienthong_intake.context import ATTACHMENTS, SUBMISSIONS, TRACKING, Clock, Intake
+from lienthong_intake.context import ATTACHMENTS, SUBMISSIONS, TRACKING, Intake
 from lienthong_intake.idempotency import IdempotencyLedger
 from lienthong_intake.pages import build_pages
 from lienthong_intake.projection import TrackingProjection
@@ -27,12 +26,8 @@ from lienthong_intake.rate_limit import FailureLimiter
 SUMMARY = " ".join((__doc__ or "").split("\n\n")[1].split())
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def build(
-    context: ServiceContext, settings: IntakeSettings | None = None, clock: Clock = _now
+    context: ServiceContext, settings: IntakeSettings | None = None, clock: Clock = utc_now
 ) -> ServiceSpec:
     """Wire the intake service from the runtime's context (its one composition root)."""
     config = settings or IntakeSettings()

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import structlog
 
+from lienthong.clock import Clock
 from lienthong.store import Document
 from lienthong_notify.announce import Announcer
 from lienthong_notify.outbox import Outbox
@@ -29,7 +30,6 @@ from lienthong_notify.providers import DeliveryFailure, FailoverChannel, Outgoin
 
 log = structlog.get_logger("lienthong.notify.dispatcher")
 
-Clock = Callable[[], datetime]
 RECORD_ATTEMPTS = 6  # 0.2 + 0.4 + … + 3.2 s ≈ 6 s of store trouble before giving up
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -18,6 +18,7 @@ import structlog
 from jinja2 import TemplateError
 
 from lienthong.bus import PermanentError
+from lienthong.clock import Clock
 from lienthong.events import Event, derived_id
 from lienthong.store import Document
 from lienthong_notify.announce import Announcer
@@ -29,8 +30,6 @@ from lienthong_notify.rules import ChannelName, Rule, RuleBook
 from lienthong_notify.sms import fit_sms
 
 log = structlog.get_logger("lienthong.notify")
-
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)

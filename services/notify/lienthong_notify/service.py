@@ -5,11 +5,12 @@ Tells citizens what happened to their dossier by SMS and email, in their preferr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from lienthong.bus import Handler
+from lienthong.clock import Clock, utc_now
 from lienthong.runtime import ServiceContext, ServiceSpec
 from lienthong.topics import DOSSIER_EVENTS
 from lienthong_notify.announce import Announcer
@@ -26,12 +27,6 @@ from lienthong_notify.rendering import TemplateBook
 from lienthong_notify.rules import RuleBook, load_rules
 
 SUMMARY = " ".join((__doc__ or "").split("\n\n")[1].split())
-
-Clock = Callable[[], datetime]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def handler_table(
@@ -69,7 +64,7 @@ def _dispatch_policy(config: NotifySettings) -> DispatchPolicy:
 
 
 def build(
-    context: ServiceContext, settings: NotifySettings | None = None, clock: Clock = _now
+    context: ServiceContext, settings: NotifySettings | None = None, clock: Clock = utc_now
 ) -> ServiceSpec:
     """Wire the notify service from the runtime's context (its one composition root)."""
     config = settings or NotifySettings()

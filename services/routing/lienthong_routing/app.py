@@ -12,11 +12,12 @@ import asyncio
 import contextlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
-from datetime import UTC, datetime
+from datetime import datetime
 
 import structlog
 
 from lienthong.bus import Bus, Handler
+from lienthong.clock import Clock, utc_now
 from lienthong.events import Event
 from lienthong.topics import DOSSIER_EVENTS
 from lienthong_routing.alarms import alarm_event, alarms_of
@@ -27,12 +28,7 @@ from lienthong_routing.state import WorkflowState
 
 log = structlog.get_logger("lienthong.routing")
 
-Clock = Callable[[], datetime]
 _RECENT_LIMIT = 50_000
-
-
-def system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 class Routing:
@@ -41,7 +37,7 @@ class Routing:
         rules: RoutingRules,
         repository: WorkflowRepository,
         bus: Bus,
-        clock: Clock = system_clock,
+        clock: Clock = utc_now,
         sweep_interval_s: float = 60.0,
         owned_partitions: Collection[int] | None = None,
         group: str = "routing",

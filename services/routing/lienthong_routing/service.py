@@ -6,10 +6,11 @@ the statutory clock.
 
 from __future__ import annotations
 
+from lienthong.clock import Clock, utc_now
 from lienthong.runtime import ServiceContext, ServiceSpec
 from lienthong.topics import DOSSIER_EVENTS, agency_tasks
 from lienthong_routing import decisions as d
-from lienthong_routing.app import Clock, Routing, system_clock
+from lienthong_routing.app import Routing
 from lienthong_routing.config import RoutingConfig
 from lienthong_routing.http import routes
 from lienthong_routing.reaction import Decider
@@ -50,7 +51,7 @@ DECIDERS: dict[str, Decider] = {
 
 def compose(
     context: ServiceContext,
-    clock: Clock = system_clock,
+    clock: Clock = utc_now,
     config: RoutingConfig | None = None,
     rules: RoutingRules | None = None,
 ) -> tuple[ServiceSpec, Routing]:

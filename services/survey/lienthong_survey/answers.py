@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 import structlog
 
 from lienthong.bus import Bus
+from lienthong.clock import Clock
 from lienthong.events import Event, derived_id, parse_payload
 from lienthong.schemas.survey import AnswerChannel, Level, SipasFactor, SurveyAnswered
 from lienthong.store import Document, DuplicateKey, Store
 from lienthong.topics import DOSSIER_EVENTS
 from lienthong_survey.flags import device_hint, device_kind, suspicion_flags
-from lienthong_survey.invitations import SOURCE, Clock, Invitations, parse_utc, utc_iso
+from lienthong_survey.invitations import SOURCE, Invitations, parse_utc, utc_iso
 from lienthong_survey.projection import ANSWERS, DossierProjection
 from lienthong_survey.questions import QuestionSet
 from lienthong_survey.settings import SurveySettings

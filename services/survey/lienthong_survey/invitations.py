@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import structlog
 
 from lienthong.bus import Bus
+from lienthong.clock import Clock
 from lienthong.events import Event, derived_id, parse_payload
 from lienthong.schemas.dossier import DossierReceived, StepCompleted
 from lienthong.schemas.survey import SurveyInvited
@@ -30,7 +30,6 @@ from lienthong_survey.settings import SurveySettings
 from lienthong_survey.tokens import link_path, survey_token, token_sha256
 
 SOURCE = "/lienthong/survey"
-Clock = Callable[[], datetime]
 log = structlog.get_logger("lienthong.survey")
 
 

@@ -8,17 +8,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 
 from fastapi import APIRouter
 
 from lienthong.bus import Handler
+from lienthong.clock import Clock, utc_now
 from lienthong.runtime import ServiceContext, ServiceSpec
 from lienthong.topics import DOSSIER_EVENTS
 from lienthong_survey import record
 from lienthong_survey.answers import Answers
 from lienthong_survey.api import build_api, build_stats_api
-from lienthong_survey.invitations import Clock, Invitations, remind_periodically
+from lienthong_survey.invitations import Invitations, remind_periodically
 from lienthong_survey.limits import WindowLimiter
 from lienthong_survey.pages import build_pages
 from lienthong_survey.projection import PROJECTIONS, DossierProjection
@@ -28,10 +28,6 @@ from lienthong_survey.statistics import Statistics
 from lienthong_survey.web import SurveyWeb, templates
 
 SUMMARY = " ".join((__doc__ or "").split("\n\n")[1].split())
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def handler_table(
@@ -58,7 +54,7 @@ def handler_table(
 
 
 def build(
-    context: ServiceContext, settings: SurveySettings | None = None, clock: Clock = _now
+    context: ServiceContext, settings: SurveySettings | None = None, clock: Clock = utc_now
 ) -> ServiceSpec:
     """Wire the survey service from the runtime's context (its one composition root)."""
     config = settings or SurveySettings()

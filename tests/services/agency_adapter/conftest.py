@@ -7,7 +7,6 @@ connectors make real HTTP calls and the simulators call our callback API back ov
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from lienthong_agency_adapter.simulators import (
     social_insurance_app,
 )
 from tests.conftest import Infra
-from tests.support import eventually
+from tests.support import eventually, free_port
 
 CIVIL_KEY, INBOX_KEY, OTHER_KEY = "civil-key-1", "inbox-key-1", "other-inbox-key-1"
 CIVIL_TOKEN, WEBHOOK_SECRET = "civil-token", "webhook-secret-1"
@@ -50,13 +49,6 @@ FAST = {
     "BREAKER_OPEN_S": "1",
     "POLL_INTERVAL_S": "0.2",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 SOAP_MAPPING = {

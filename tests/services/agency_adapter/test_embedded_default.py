@@ -21,8 +21,7 @@ from lienthong_agency_adapter.simulators.embedded import (
     SOCIAL_INSURANCE_PORT,
 )
 from lienthong_routing.rules import agency_for
-from tests.services.agency_adapter.conftest import free_port
-from tests.support import eventually
+from tests.support import eventually, free_port
 
 
 def test_the_shipped_agencies_serve_every_agency_routing_assigns_tasks_to() -> None:

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from lienthong.store import Document
 from tests.services.intake.conftest import Running
 from tests.services.intake.samples import birth_group, key
-
-
-async def eventually_async(
-    probe: Callable[[], Awaitable[bool]], timeout: float = 30.0, what: str = ""
-) -> None:
-    """`tests.support.eventually` for a probe that has to await (a store read)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await probe():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.1)
+from tests.support import eventually_async
 
 
 async def tracking_view(real: Running, code: str) -> Document | None:

@@ -3,7 +3,6 @@ or a benchmark: real HTTP, not the in-process transport)."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,19 +15,13 @@ from pymongo import MongoClient
 
 from lienthong.runtime.host import Host
 from lienthong.settings import Settings
+from tests.support import free_port
 
 
 @dataclass(frozen=True)
 class Served:
     url: str
     host: Host
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -7,8 +7,9 @@ import pytest
 from lienthong.schemas.dossier import SupplementRequested
 from lienthong.topics import DOSSIER_EVENTS
 from tests.services.intake.conftest import Running
-from tests.services.intake.flows import eventually_async, status_of, submit_and_wait
+from tests.services.intake.flows import status_of, submit_and_wait
 from tests.services.intake.samples import file, sha256_of
+from tests.support import eventually_async
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
 

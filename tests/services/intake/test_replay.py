@@ -12,8 +12,9 @@ import pytest
 from lienthong.store import Document
 from tests.conftest import Infra
 from tests.services.intake.conftest import Running
-from tests.services.intake.flows import eventually_async, submit_and_wait
+from tests.services.intake.flows import submit_and_wait
 from tests.services.intake.samples import DEATH_GROUP, birth_group, key
+from tests.support import eventually_async
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
 

@@ -10,7 +10,8 @@ import pytest
 from lienthong.schemas.dossier import StepCompleted, StepOpened
 from lienthong.topics import DOSSIER_EVENTS
 from tests.services.intake.conftest import Running
-from tests.services.intake.flows import eventually_async, submit_and_wait, tracking_view
+from tests.services.intake.flows import submit_and_wait, tracking_view
+from tests.support import eventually_async
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
 

@@ -26,13 +26,8 @@ from lienthong.store import MongoStore
 from lienthong.topics import DOSSIER_EVENTS
 from lienthong_notify.notifier import notification_id
 from tests.conftest import ROOT, Infra
-from tests.services.notify.doubles import (
-    GatewayDouble,
-    MailRecorder,
-    free_port,
-    sms_gateway,
-    smtp_server,
-)
+from tests.services.notify.doubles import GatewayDouble, MailRecorder, sms_gateway, smtp_server
+from tests.support import free_port
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
 

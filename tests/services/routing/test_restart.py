@@ -23,8 +23,9 @@ from lienthong.settings import Settings
 from lienthong.topics import DOSSIER_EVENTS, agency_tasks
 from lienthong_routing.rules import RoutingRules
 from tests.conftest import ROOT, Infra
-from tests.running import free_port
 from tests.services.routing.helpers import received
+from tests.support import eventually as until
+from tests.support import free_port
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
 
@@ -100,16 +101,6 @@ async def until_ready(port: int, process: subprocess.Popen[bytes], timeout: floa
                 pass
             await asyncio.sleep(0.2)
     raise AssertionError("routing did not become ready")
-
-
-async def until(predicate: object, timeout: float, what: str) -> None:
-    assert callable(predicate)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 @pytest.fixture

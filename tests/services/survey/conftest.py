@@ -3,8 +3,7 @@ hosted on real Kafka and FerretDB."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from lienthong.store import InMemoryStore
 from lienthong.topics import DOSSIER_EVENTS
 from lienthong_survey.service import build
 from lienthong_survey.settings import SurveySettings
+from tests.support import eventually_async as until
 
 MOBILE = "Mozilla/5.0 (Linux; Android 14) Mobile Safari/537.36"
 
@@ -34,15 +34,6 @@ class FakeClock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-async def until(check: Callable[[], Awaitable[bool]], timeout: float = 30, what: str = "") -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await check():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def events_of(bus: Bus, type: str) -> list[Event]:

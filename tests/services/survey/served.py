@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from lienthong.runtime.host import Host
 from lienthong.settings import Settings
 from lienthong.topics import DOSSIER_EVENTS
 from tests.conftest import Infra
+from tests.support import free_port
 
 
 @dataclass
@@ -31,12 +31,6 @@ class Served:
 
     async def publish(self, events: list[Event]) -> None:
         await self.host.bus.publish(DOSSIER_EVENTS, *events)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @asynccontextmanager

@@ -11,15 +11,9 @@ from lienthong_survey.invitations import Invitations
 from lienthong_survey.projection import DossierProjection
 from lienthong_survey.questions import load_question_set
 from lienthong_survey.settings import SurveySettings
-from tests.services.survey.conftest import (
-    MOBILE,
-    Embedded,
-    events_of,
-    staff_headers,
-    token_for,
-    until,
-)
+from tests.services.survey.conftest import MOBILE, Embedded, events_of, staff_headers, token_for
 from tests.services.survey.dossiers import on_time_online
+from tests.support import eventually_async as until
 
 
 async def stats(it: Embedded, **params: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from playwright.async_api import async_playwright
 from lienthong.runtime.replay import replay_service
 from lienthong.schemas.dossier import DossierReceived
 from tests.conftest import ROOT, Infra
-from tests.services.survey.conftest import MOBILE, events_of, staff_headers, token_for, until
+from tests.services.survey.conftest import MOBILE, events_of, staff_headers, token_for
 from tests.services.survey.dossiers import (
     at,
     fact,
@@ -21,6 +21,7 @@ from tests.services.survey.dossiers import (
     overdue_counter,
 )
 from tests.services.survey.served import Served, served
+from tests.support import eventually_async as until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.services.survey.conftest import Embedded, events_of, staff_headers, token_for, until
+from tests.services.survey.conftest import Embedded, events_of, staff_headers, token_for
 from tests.services.survey.dossiers import on_time_online, overdue_counter
+from tests.support import eventually_async as until
 
 
 async def test_the_page_is_vietnamese_by_default_and_one_tap_answers(embedded: Embedded) -> None:

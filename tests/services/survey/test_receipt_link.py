@@ -4,8 +4,9 @@ same link the completion invitation sends."""
 from __future__ import annotations
 
 from lienthong.survey_links import dossier_survey_path
-from tests.services.survey.conftest import MOBILE, Embedded, events_of, token_for, until
+from tests.services.survey.conftest import MOBILE, Embedded, events_of, token_for
 from tests.services.survey.dossiers import on_time_online
+from tests.support import eventually_async as until
 
 
 async def test_the_receipt_link_is_the_invitation_link(embedded: Embedded) -> None:

@@ -13,9 +13,9 @@ from tests.services.survey.conftest import (
     events_of,
     staff_headers,
     token_for,
-    until,
 )
 from tests.services.survey.dossiers import on_time_online
+from tests.support import eventually_async as until
 
 
 async def test_a_configured_step_invites_and_its_answer_rates_the_steps_unit() -> None:
