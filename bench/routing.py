@@ -6,12 +6,11 @@
    The same decisions without I/O (fold + decide only) are timed for comparison.
 2. The cost of one deadline sweep (every partition) over `open` alarms of which only `due`
    are due, for each size in `--open`: it must grow with the due items, not with all items.
-   FerretDB 1.24 (SQLite) reads a whole collection for any query (a get by `_id` included),
-   so alarms live in one collection per 15-minute bucket of fire time and the sweep queries
-   the buckets between the partitions' sweep marks and now (see the routing README). The
-   buckets are seeded directly through the store (100,000 open steps through the whole
-   pipeline would take hours here); each partition's mark is set two minutes back, as if the
-   last sweep ran then.
+   Alarms live in one collection, filed under an indexed slot (partition + 15-minute bucket
+   of fire time); the sweep reads the slots between the partitions' sweep marks and now by
+   equality (see the routing repository). The alarms are seeded directly through the store
+   (100,000 open steps through the whole pipeline would take hours here); each partition's
+   mark is set two minutes back, as if the last sweep ran then.
 
 Result: bench/results/routing.json.
 
@@ -28,7 +27,6 @@ import statistics
 import sys
 import time
 import uuid
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,12 +39,12 @@ from lienthong.events import Event
 from lienthong.runtime import ServiceContext
 from lienthong.runtime.host import Host
 from lienthong.settings import Settings
-from lienthong.store import VERSION_FIELD, Collection, Document, MongoStore
+from lienthong.store import VERSION_FIELD, Document, MongoStore
 from lienthong.topics import DOSSIER_EVENTS, agency_tasks
 from lienthong_routing.alarms import Alarm
 from lienthong_routing.config import RoutingConfig
 from lienthong_routing.reaction import react
-from lienthong_routing.repository import WorkflowRepository, alarm_document, bucket_key
+from lienthong_routing.repository import WorkflowRepository, alarm_document
 from lienthong_routing.service import DECIDERS, compose
 from tests.services.routing.helpers import RULES, received
 
@@ -98,30 +96,29 @@ def _alarm(i: int, fire_at: datetime) -> Alarm:
     return Alarm("overdue", f"bench-{i}", "appraise", "26506", fire_at, fire_at)
 
 
-async def seed_buckets(
+async def seed_alarms(
     repository: WorkflowRepository, open_alarms: int, due: int, swept_to: datetime
 ) -> int:
-    """Seed the alarm buckets directly through the store, as the consumer would have written
-    them (creating 100,000 open steps through the whole pipeline is too slow here): `due`
-    alarms fire between the partitions' sweep mark and NOW, the others over the next 7 days.
-    Returns the number of bucket collections."""
-    buckets: dict[str, list[Document]] = defaultdict(list)
+    """Seed the alarms directly through the store, as the consumer would have filed them at
+    `swept_to` (creating 100,000 open steps through the whole pipeline is too slow here):
+    `due` alarms fire between the partitions' sweep mark and NOW, the others over the next 7
+    days. Returns the number of slots used."""
+    documents: list[Document] = []
     for i in range(open_alarms):
         if i < due:
             fire_at = swept_to + (NOW - swept_to) * (i + 1) / (due + 1)
         else:
             fire_at = NOW + timedelta(hours=1) + timedelta(days=7) * (i / open_alarms)
         partition = i % repository.partitions
-        buckets[bucket_key(fire_at)].append(alarm_document(_alarm(i, fire_at), partition))
-    for key, documents in buckets.items():
-        collection = repository.bucket(key)
-        raw = getattr(collection, "_c", None)  # the MongoDB adapter: one round trip
-        if raw is not None:
-            await raw.insert_many(documents, ordered=False)
-        else:
-            for document in documents:
-                await collection.insert(document)
-    return len(buckets)
+        documents.append(alarm_document(_alarm(i, fire_at), partition, swept_to))
+    raw = getattr(repository.alarms, "_c", None)  # the MongoDB adapter: few round trips
+    if raw is not None:
+        for start in range(0, len(documents), 5000):
+            await raw.insert_many(documents[start : start + 5000], ordered=False)
+    else:
+        for document in documents:
+            await repository.alarms.insert(document)
+    return len({d["slot"] for d in documents})
 
 
 async def reset_marks(repository: WorkflowRepository, swept_to: datetime) -> None:
@@ -146,16 +143,16 @@ async def sweep_cost(
         repository = routing.repository
         swept_to = NOW - timedelta(minutes=2)
         seeding = time.perf_counter()
-        collections = await seed_buckets(repository, open_alarms, due, swept_to)
+        slots = await seed_alarms(repository, open_alarms, due, swept_to)
         seed_s = time.perf_counter() - seeding
         queried: list[str] = []
-        original = repository.bucket
+        original = repository.alarms_in
 
-        def counted(key: str) -> Collection:
-            queried.append(key)
-            return original(key)
+        async def counted(slot: str) -> list[Document]:
+            queried.append(slot)
+            return await original(slot)
 
-        vars(repository)["bucket"] = counted  # count the bucket collections a sweep queries
+        vars(repository)["alarms_in"] = counted  # count the slots a sweep reads
         timings, reads = [], []
         for _ in range(rounds):
             await reset_marks(repository, swept_to)
@@ -171,12 +168,12 @@ async def sweep_cost(
         return {
             "open": open_alarms,
             "due": due,
-            "bucket_collections": collections,
-            "buckets_queried_per_sweep": len(queried) + 1,  # + the late bucket
+            "slots": slots,
+            "slots_read_per_sweep": len(queried),
             "seed_s": round(seed_s, 2),
             "sweep_ms": round(statistics.median(timings) * 1e3, 1),
             "sweep_ms_rounds": [round(t * 1e3, 1) for t in timings],
-            "bucket_reads_ms": round(statistics.median(reads) * 1e3, 1),
+            "slot_reads_ms": round(statistics.median(reads) * 1e3, 1),
         }
     finally:
         store = host.stores["routing"]
@@ -207,10 +204,10 @@ async def main() -> None:
     )
     result["open_ratio_largest_to_smallest"] = sweeps[-1]["open"] / sweeps[0]["open"]
     result["note"] = (
-        "FerretDB 1.24 (SQLite) scans a collection for every query, a get by _id included; "
-        "alarms live in one collection per 15-minute bucket of fire time, and the sweep "
-        "queries only the late bucket and the buckets since the partitions' marks. Buckets "
-        "are seeded directly through the store, not through the pipeline."
+        "Alarms live in one collection, filed under an indexed slot (partition + 15-minute "
+        "bucket of fire time, or late); the sweep reads by equality only the slots between "
+        "the partitions' marks and now. Alarms are seeded directly through the store, not "
+        "through the pipeline."
     )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "routing.json").write_text(json.dumps(result, indent=2) + "\n")

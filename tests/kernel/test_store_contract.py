@@ -89,3 +89,33 @@ async def test_counters_add_any_step(store: Store) -> None:
     assert await store.increment("fees", by=5) == 5
     assert await store.increment("fees", by=2) == 7
     assert await store.increment("fees") == 8
+
+
+async def test_indexed_equality_queries_follow_every_write(store: Store) -> None:
+    """The in-memory store answers indexed equalities from hash indexes: they must see
+    inserts, updates, replaces, guarded upserts and deletes exactly as a database does."""
+    steps = store.collection("indexed")
+    await steps.ensure_index([("unit", 1), ("due", 1)])
+    await steps.ensure_index([("code", 1)], unique=True)
+    for i in range(6):
+        await steps.insert({"_id": f"s{i}", "unit": f"U{i % 2}", "due": i, "code": f"C{i}"})
+
+    async def ids(filter: dict[str, object]) -> list[str]:
+        return [d["_id"] for d in await steps.find(filter)]
+
+    assert await ids({"unit": "U0"}) == ["s0", "s2", "s4"], "insertion order, as a scan"
+    assert await ids({"unit": "U0", "due": {"$gte": 2}}) == ["s2", "s4"]
+    assert await ids({"unit": {"$eq": "U1"}, "code": "C3"}) == ["s3"]
+    await steps.update("s2", {"unit": "U1"})
+    await steps.replace({"_id": "s4", "unit": "U9", "due": 4, "code": "C4"})
+    await steps.delete("s0")
+    await steps.put_if_newer({"_id": "s6", "unit": "U0", "due": 6, "code": "C6"}, 1)
+    assert await ids({"unit": "U0"}) == ["s6"]
+    assert sorted(await ids({"unit": "U1"})) == ["s1", "s2", "s3", "s5"]
+    assert await steps.count({"unit": "U9"}) == 1
+    assert await ids({"unit": "nowhere"}) == []
+    with pytest.raises(DuplicateKey):
+        await steps.update("s1", {"code": "C3"})
+    await steps.update("s3", {"code": "C0"})  # C0 was freed by the delete
+    assert await ids({"code": "C0"}) == ["s3"]
+    assert await ids({"code": "C3"}) == []

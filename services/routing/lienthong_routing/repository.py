@@ -4,13 +4,13 @@
   exactly), found by dossier id or code. Only the consumer writes it, and it handles one
   dossier's events in order within a partition: no two writers race on a document.
 * `open_steps` — one document per open step, indexed by unit (reorganisation, operators).
-* `alarms_<bucket>` — the deadline alarms, one collection per 15-minute bucket of their fire
-  moment (`alarms_20261126T1745`, UTC), one document per alarm (`_id` = the alarm id) with
-  its dossier's `dossier.events` partition; `alarms_late` holds those already due when they
-  were written. FerretDB 1.24 (SQLite) reads a whole collection (table) for every query, a
-  get by `_id` included (measured: see README, "Alarm buckets"), but a query on a small or
-  missing collection is cheap: so the sweep queries only the buckets between its mark and
-  now, whose size is the items that fell due, never the alarms still to come.
+* `alarms` — the deadline alarms, one document per alarm (`_id` = the alarm id), filed under a
+  *slot*: its dossier's `dossier.events` partition and the 15-minute bucket of its fire moment
+  (`"7/20261126T1745"`, UTC), or `"7/late"` for those already due when they were written. The
+  slot is an indexed top-level field, so a sweep reads the slots between its partitions' marks
+  and now by equality lookups (served by an index on MongoDB and on FerretDB alike): its cost
+  grows with the alarms that fell due, never with those still to come, and no collection name
+  carries a time.
 * `sweep_marks` — per partition, the moment up to which the deadline sweep has recorded
   what fell due (`_id = "<partition>"`), created by the consumer before the partition's
   first alarm.
@@ -36,7 +36,6 @@ BUCKET = timedelta(minutes=15)
 SWEEP_OVERLAP = timedelta(minutes=5)
 LATE = "late"
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-_PREFIX = "alarms_"
 
 
 def bucket_start(moment: datetime) -> datetime:
@@ -46,6 +45,11 @@ def bucket_start(moment: datetime) -> datetime:
 
 def bucket_key(moment: datetime) -> str:
     return f"{bucket_start(moment).astimezone(UTC):%Y%m%dT%H%M}"
+
+
+def slot_of(partition: int, bucket: str) -> str:
+    """The indexed key alarms are filed under: partition and bucket (or `late`)."""
+    return f"{partition}/{bucket}"
 
 
 def buckets_between(first: datetime, last: datetime) -> list[str]:
@@ -62,19 +66,22 @@ class WorkflowRepository:
         self.store = store
         self.workflows = store.collection("workflows")
         self.open_steps = store.collection("open_steps")
-        self.late = store.collection(_PREFIX + LATE)
+        self.alarms = store.collection("alarms")
         self.marks = store.collection("sweep_marks")
         self.partitions = partitions
         self._marked: set[int] = set()
-        self._written: set[str] = {LATE}  # buckets this process wrote (pending_alarms)
+        self._written: set[str] = set()  # slots this process wrote (pending_alarms)
 
-    def bucket(self, key: str) -> Collection:
-        return self.store.collection(_PREFIX + key)
+    async def alarms_in(self, slot: str) -> list[Document]:
+        """Every alarm filed under `slot` (one equality lookup on an indexed field)."""
+        found: list[Document] = await self.alarms.find({"slot": slot})
+        return found
 
     async def ensure_indexes(self) -> None:
         await self.workflows.ensure_index([("code", 1)])
         await self.open_steps.ensure_index([("unit", 1)])
         await self.open_steps.ensure_index([("dossier_id", 1)])
+        await self.alarms.ensure_index([("slot", 1)])
 
     async def load(self, dossier_id: str) -> WorkflowState | None:
         document = await self.workflows.get(dossier_id)
@@ -132,53 +139,49 @@ class WorkflowRepository:
         for alarm_id, alarm in old.items():
             if new.get(alarm_id) == alarm:
                 continue
-            # where it was put depends on the clock at the time: delete from both places
-            await self.bucket(bucket_key(alarm.fire_at)).delete(alarm_id)
-            await self.late.delete(alarm_id)
+            await self.alarms.delete(alarm_id)
         for alarm_id, alarm in new.items():
             if old.get(alarm_id) == alarm:
                 continue
-            key = LATE if alarm.fire_at <= now else bucket_key(alarm.fire_at)
-            self._written.add(key)
+            slot = slot_of(partition, LATE if alarm.fire_at <= now else bucket_key(alarm.fire_at))
+            self._written.add(slot)
             with contextlib.suppress(DuplicateKey):  # written by an earlier attempt
-                await self.bucket(key).insert(_alarm_document(alarm, partition))
+                await self.alarms.insert(_alarm_document(alarm, slot, partition))
 
     async def pending_alarms(self) -> list[Alarm]:
-        """Alarms not yet folded as rung, in the buckets this process wrote (tests)."""
+        """Alarms not yet folded as rung, in the slots this process wrote (tests)."""
         found: list[Alarm] = []
-        for key in sorted(self._written):
-            found += [alarm_of(d) for d in await self.bucket(key).find()]
+        for slot in sorted(self._written):
+            found += [alarm_of(d) for d in await self.alarms_in(slot)]
         return found
 
     async def sweep_window(
         self, now: datetime, partitions: Sized[int] | None
     ) -> list[tuple[int, datetime, list[Alarm]]]:
         """For each partition with a mark: the mark, and the alarms due at `now` that fire
-        after the mark (less the overlap), plus every due alarm of the late bucket. Queries
-        only the late bucket and the buckets from the earliest mark to `now`: the cost grows
-        with the due items (and the time since the last sweep), never with the alarms still
-        to come."""
+        after the mark (less the overlap), plus every due alarm of its late slot. Reads, per
+        partition, its late slot and the slots of the buckets from its mark to `now`: the cost
+        grows with the due items (and the time since the last sweep), never with the alarms
+        still to come."""
         owned = sorted(partitions) if partitions is not None else list(range(self.partitions))
-        marks: dict[int, datetime] = {}
+        window: list[tuple[int, datetime, list[Alarm]]] = []
         for partition in owned:
             mark = await self.marks.get(str(partition))
-            if mark is not None:  # else no alarm was ever written for this partition
-                marks[partition] = _utc(mark["swept_to"])
-        if not marks:
-            return []
-        since = {p: swept_to - SWEEP_OVERLAP for p, swept_to in marks.items()}
-        query = {"fire_at": {"$lte": now}, "partition": {"$in": sorted(marks)}}
-        due: dict[int, list[Alarm]] = {p: [] for p in marks}
-        for document in await self.late.find(query):
-            due[document["partition"]].append(alarm_of(document))
-        for key in buckets_between(min(since.values()), now):
-            for document in await self.bucket(key).find(query):
-                alarm = alarm_of(document)
-                if alarm.fire_at > since[document["partition"]]:
-                    due[document["partition"]].append(alarm)
-        return [
-            (p, marks[p], sorted(due[p], key=lambda a: (a.fire_at, a.id))) for p in sorted(marks)
-        ]
+            if mark is None:  # no alarm was ever written for this partition
+                continue
+            swept_to = _utc(mark["swept_to"])
+            since = swept_to - SWEEP_OVERLAP
+            due = [
+                alarm
+                for alarm in map(alarm_of, await self.alarms_in(slot_of(partition, LATE)))
+                if alarm.fire_at <= now
+            ]
+            for key in buckets_between(since, now):
+                for alarm in map(alarm_of, await self.alarms_in(slot_of(partition, key))):
+                    if since < alarm.fire_at <= now:
+                        due.append(alarm)
+            window.append((partition, swept_to, sorted(due, key=lambda a: (a.fire_at, a.id))))
+        return window
 
     async def mark_swept(self, partition: int, now: datetime) -> None:
         """Move the partition's mark to `now` (never back: a guarded, idempotent write)."""
@@ -206,9 +209,10 @@ def _millis(moment: datetime) -> int:
     return int((moment - _EPOCH).total_seconds() * 1000)
 
 
-def _alarm_document(alarm: Alarm, partition: int) -> Document:
+def _alarm_document(alarm: Alarm, slot: str, partition: int) -> Document:
     return {
         "_id": alarm.id,
+        "slot": slot,
         "partition": partition,
         "kind": alarm.kind,
         "dossier_id": alarm.dossier_id,
@@ -219,9 +223,10 @@ def _alarm_document(alarm: Alarm, partition: int) -> Document:
     }
 
 
-def alarm_document(alarm: Alarm, partition: int) -> Document:
-    """An alarm's document in its bucket (the bench seeds buckets with these)."""
-    return _alarm_document(alarm, partition)
+def alarm_document(alarm: Alarm, partition: int, now: datetime) -> Document:
+    """An alarm's document as the consumer files it at `now` (the bench seeds with these)."""
+    bucket = LATE if alarm.fire_at <= now else bucket_key(alarm.fire_at)
+    return _alarm_document(alarm, slot_of(partition, bucket), partition)
 
 
 def alarm_of(document: Document) -> Alarm:

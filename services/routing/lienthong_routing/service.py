@@ -88,7 +88,7 @@ def compose(
         consumes=(DOSSIER_EVENTS,),
         handlers={event_type: (routing.on(decide),) for event_type, decide in DECIDERS.items()},
         topics={agency_tasks(agency): partitions for agency in sorted(rules.agencies())},
-        projections=(repository.workflows.name, repository.open_steps.name, repository.late.name),
+        projections=(repository.workflows.name, repository.open_steps.name, repository.alarms.name),
         on_start=[start],
         on_stop=[routing.stop],
     )

@@ -70,7 +70,7 @@ class Host:
 
     def _store_for(self, service: str) -> Store:
         if self._mongo is None:
-            return InMemoryStore()
+            return InMemoryStore(service)
         database = f"{self.settings.database_prefix}_{service.replace('-', '_')}"
         return MongoStore(self._mongo, database)
 

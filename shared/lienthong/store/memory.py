@@ -1,79 +1,134 @@
 """In-memory store: the embedded default and the unit-test store.
 
 Documents are deep-copied on the way in and out, so callers cannot mutate stored state by
-accident, exactly as with a database. Unique indexes are enforced.
+accident, exactly as with a database. Declared indexes are honoured as hash indexes
+(`memory_index`): equality lookups on an indexed field read only the matching documents and
+unique indexes are enforced by one lookup, so the embedded default keeps its speed as dossiers
+accumulate.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from lienthong.metrics import STORE_OPERATIONS
+from lienthong.store.memory_index import (
+    FieldIndex,
+    UniqueIndex,
+    candidate_ids,
+    index_all,
+    unindex_all,
+)
 from lienthong.store.port import VERSION_FIELD, Document, DuplicateKey, Filter, SortSpec
-from lienthong.store.query import field_value, matches, sort_documents
+from lienthong.store.query import matches, sort_documents
 
 
 class InMemoryCollection:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, store: str = "memory") -> None:
         self.name = name
+        self._store = store
         self._documents: dict[str, Document] = {}
-        self._unique: list[tuple[str, ...]] = []
+        self._order: dict[str, int] = {}  # _id -> insertion number
+        self._sequence = itertools.count()
+        self._by_field: dict[str, FieldIndex] = {}
+        self._unique: list[UniqueIndex] = []
+
+    def _count(self, operation: str) -> None:
+        STORE_OPERATIONS.labels(store=self._store, operation=operation).inc()
+
+    def _indexes(self) -> list[FieldIndex | UniqueIndex]:
+        return [*self._by_field.values(), *self._unique]
 
     async def ensure_index(
         self, fields: Sequence[tuple[str, int]], *, unique: bool = False
     ) -> None:
         names = tuple(name for name, _ in fields)
-        if unique and names not in self._unique:
+        if names[0] not in self._by_field:
+            index = FieldIndex(names[0])
             for document in self._documents.values():
-                self._check_unique(document, names)
-            self._unique.append(names)
+                index.add(document)
+            self._by_field[names[0]] = index
+        if unique and all(u.paths != names for u in self._unique):
+            unique_index = UniqueIndex(names)
+            for document in self._documents.values():
+                if unique_index.owner(document) is not None:
+                    raise DuplicateKey(self.name, f"{names}={unique_index.key(document)}")
+                unique_index.add(document)
+            self._unique.append(unique_index)
 
-    def _check_unique(self, candidate: Document, only: tuple[str, ...] | None = None) -> None:
-        for names in [only] if only else self._unique:
-            key = tuple(field_value(candidate, n) for n in names)
-            for other in self._documents.values():
-                if (
-                    other["_id"] != candidate["_id"]
-                    and tuple(field_value(other, n) for n in names) == key
-                ):
-                    raise DuplicateKey(self.name, f"{names}={key}")
+    def _check_unique(self, candidate: Document) -> None:
+        for index in self._unique:
+            owner = index.owner(candidate)
+            if owner is not None and owner != candidate["_id"]:
+                raise DuplicateKey(self.name, f"{index.paths}={index.key(candidate)}")
+
+    def _put(self, document: Document) -> None:
+        """Store `document` (already checked), replacing the one with its `_id`."""
+        old = self._documents.get(document["_id"])
+        if old is not None:
+            unindex_all(self._indexes(), old)
+        else:
+            self._order[document["_id"]] = next(self._sequence)
+        self._documents[document["_id"]] = document
+        index_all(self._indexes(), document)
+
+    def _matching(self, filter: Filter | None) -> list[Document]:
+        ids = candidate_ids(filter, self._by_field)
+        if ids is None and filter and isinstance(filter.get("_id"), str):
+            ids = {filter["_id"]}
+        if ids is None:
+            return [d for d in self._documents.values() if matches(d, filter)]
+        found = [self._documents[i] for i in ids if i in self._documents]
+        found.sort(key=lambda d: self._order[d["_id"]])  # insertion order, as a full scan gives
+        return [d for d in found if matches(d, filter)]
 
     async def insert(self, document: Document) -> None:
+        self._count("insert")
         if document["_id"] in self._documents:
             raise DuplicateKey(self.name, f"_id={document['_id']}")
         self._check_unique(document)
-        self._documents[document["_id"]] = copy.deepcopy(document)
+        self._put(copy.deepcopy(document))
 
     async def get(self, id: str) -> Document | None:
+        self._count("get")
         found = self._documents.get(id)
         return copy.deepcopy(found) if found is not None else None
 
     async def find(
         self, filter: Filter | None = None, *, sort: SortSpec = (), limit: int = 0, skip: int = 0
     ) -> list[Document]:
-        selected = [d for d in self._documents.values() if matches(d, filter)]
+        self._count("find")
+        selected = self._matching(filter)
         selected = sort_documents(selected, sort) if sort else selected
         selected = selected[skip:]
         return copy.deepcopy(selected[:limit] if limit else selected)
 
     async def count(self, filter: Filter | None = None) -> int:
-        return sum(1 for d in self._documents.values() if matches(d, filter))
+        self._count("count")
+        return len(self._matching(filter))
 
     async def replace(self, document: Document, *, upsert: bool = True) -> None:
+        self._count("replace")
         if not upsert and document["_id"] not in self._documents:
             return
         self._check_unique(document)
-        self._documents[document["_id"]] = copy.deepcopy(document)
+        self._put(copy.deepcopy(document))
 
     async def put_if_newer(self, document: Document, version: int) -> bool:
+        self._count("put_if_newer")
         current = self._documents.get(document["_id"])
         if current is not None and current.get(VERSION_FIELD, 0) >= version:
             return False
-        await self.replace({**document, VERSION_FIELD: version})
+        candidate = {**document, VERSION_FIELD: version}
+        self._check_unique(candidate)
+        self._put(copy.deepcopy(candidate))
         return True
 
     async def update(self, id: str, set_fields: Mapping[str, Any]) -> bool:
+        self._count("update")
         current = self._documents.get(id)
         if current is None:
             return False
@@ -85,26 +140,40 @@ class InMemoryCollection:
                 target = target.setdefault(part, {})
             target[leaf] = copy.deepcopy(value)
         self._check_unique(updated)
-        self._documents[id] = updated
+        self._put(updated)
         return True
 
     async def delete(self, id: str) -> bool:
-        return self._documents.pop(id, None) is not None
+        self._count("delete")
+        document = self._documents.pop(id, None)
+        if document is None:
+            return False
+        unindex_all(self._indexes(), document)
+        self._order.pop(id, None)
+        return True
 
     async def drop(self) -> None:
+        self._count("drop")
         self._documents.clear()
+        self._order.clear()
+        self._by_field.clear()
         self._unique.clear()
 
 
 class InMemoryStore:
-    def __init__(self) -> None:
+    def __init__(self, name: str = "memory") -> None:
+        self.name = name
         self._collections: dict[str, InMemoryCollection] = {}
         self._counters: dict[str, int] = {}
 
     def collection(self, name: str) -> InMemoryCollection:
-        return self._collections.setdefault(name, InMemoryCollection(name))
+        found = self._collections.get(name)
+        if found is None:
+            found = self._collections[name] = InMemoryCollection(name, self.name)
+        return found
 
     async def increment(self, name: str, by: int = 1) -> int:
+        STORE_OPERATIONS.labels(store=self.name, operation="increment").inc()
         # No await between read and write: atomic with respect to other coroutines.
         self._counters[name] = self._counters.get(name, 0) + by
         return self._counters[name]

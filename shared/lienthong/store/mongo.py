@@ -1,41 +1,64 @@
-"""MongoDB adapter of the store port (PyMongo's native async API; FerretDB 1.24 in tests)."""
+"""MongoDB adapter of the store port (PyMongo's native async API; FerretDB 1.24 in tests).
+
+Production code follows MongoDB. Where FerretDB 1.24 (the test server) differs in semantics,
+the adapter detects it from `buildInfo` on first need and only then takes the workaround: today
+that is the counters (`mongo_counters`). Every round trip is counted in
+`lienthong_store_operations_total{store, operation}`.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
+import structlog
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from lienthong.store.mongo_counters import TicketCounters
+from lienthong.metrics import STORE_OPERATIONS
+from lienthong.store.mongo_counters import AtomicCounters, TicketCounters
 from lienthong.store.port import VERSION_FIELD, Document, DuplicateKey, Filter, SortSpec
+
+log = structlog.get_logger("lienthong.store")
+
+
+class _Counters(Protocol):
+    async def increment(self, name: str, by: int = 1) -> int: ...
 
 
 class MongoCollection:
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self.name = collection.name
         self._c = collection
+        self._store = collection.database.name
+
+    def _count(self, operation: str) -> None:
+        STORE_OPERATIONS.labels(store=self._store, operation=operation).inc()
 
     async def ensure_index(
         self, fields: Sequence[tuple[str, int]], *, unique: bool = False
     ) -> None:
+        self._count("ensure_index")
         await self._c.create_index([(name, direction) for name, direction in fields], unique=unique)
 
     async def insert(self, document: Document) -> None:
+        self._count("insert")
         try:
             await self._c.insert_one(dict(document))
         except DuplicateKeyError as exc:
             raise DuplicateKey(self.name, _detail(exc)) from exc
 
     async def get(self, id: str) -> Document | None:
+        self._count("get")
         return await self._c.find_one({"_id": id})
 
     async def find(
         self, filter: Filter | None = None, *, sort: SortSpec = (), limit: int = 0, skip: int = 0
     ) -> list[Document]:
+        self._count("find")
         cursor = self._c.find(dict(filter or {}))
         if sort:
             cursor = cursor.sort([(name, direction) for name, direction in sort])
@@ -46,19 +69,26 @@ class MongoCollection:
         return await cursor.to_list()
 
     async def count(self, filter: Filter | None = None) -> int:
+        self._count("count")
         return await self._c.count_documents(dict(filter or {}))
 
     async def replace(self, document: Document, *, upsert: bool = True) -> None:
+        self._count("replace")
         try:
             await self._c.replace_one({"_id": document["_id"]}, dict(document), upsert=upsert)
         except DuplicateKeyError as exc:
             raise DuplicateKey(self.name, _detail(exc)) from exc
+        except OperationFailure as exc:
+            if _is_unique_violation(exc):
+                raise DuplicateKey(self.name, str(exc)[-300:]) from exc
+            raise
 
     async def put_if_newer(self, document: Document, version: int) -> bool:
         # The filter matches only an older version. If an equal or newer one is stored, the
         # upsert tries to insert a second document with the same _id and the unique _id index
         # refuses it, atomically. FerretDB does not say which index refused, so look: a stored
         # version >= ours means "stale"; anything else is a genuine unique-index conflict.
+        self._count("put_if_newer")
         body = {k: v for k, v in document.items() if k != "_id"}
         body[VERSION_FIELD] = version
         try:
@@ -66,6 +96,7 @@ class MongoCollection:
                 {"_id": document["_id"], VERSION_FIELD: {"$lt": version}}, body, upsert=True
             )
         except DuplicateKeyError as exc:
+            self._count("get")
             stored = await self._c.find_one({"_id": document["_id"]}, {VERSION_FIELD: 1})
             if stored is not None and stored.get(VERSION_FIELD, 0) >= version:
                 return False
@@ -73,17 +104,32 @@ class MongoCollection:
         return True
 
     async def update(self, id: str, set_fields: Mapping[str, Any]) -> bool:
+        self._count("update")
         try:
             result = await self._c.update_one({"_id": id}, {"$set": dict(set_fields)})
         except DuplicateKeyError as exc:
             raise DuplicateKey(self.name, _detail(exc)) from exc
+        except OperationFailure as exc:
+            if _is_unique_violation(exc):
+                raise DuplicateKey(self.name, str(exc)[-300:]) from exc
+            raise
         return result.matched_count == 1
 
     async def delete(self, id: str) -> bool:
+        self._count("delete")
         return (await self._c.delete_one({"_id": id})).deleted_count == 1
 
     async def drop(self) -> None:
+        self._count("drop")
         await self._c.drop()
+
+
+def _is_unique_violation(exc: OperationFailure) -> bool:
+    """FerretDB 1.24 reports a unique-index violation on update as an internal error (code 1)
+    naming the constraint, where MongoDB says DuplicateKey (11000): the same fact, told apart
+    by its message (SQLite: "UNIQUE constraint failed"; PostgreSQL: "violates unique
+    constraint")."""
+    return exc.code == 1 and "unique constraint" in str(exc).lower()
 
 
 def _detail(exc: DuplicateKeyError) -> str:
@@ -95,7 +141,8 @@ class MongoStore:
     def __init__(self, client: AsyncMongoClient[Document], database: str) -> None:
         self._client = client
         self._db: AsyncDatabase[Document] = client[database]
-        self._counters = TicketCounters(self._db)
+        self._counters: _Counters | None = None
+        self._detecting = asyncio.Lock()
         self._owns_client = False
 
     @classmethod
@@ -108,8 +155,23 @@ class MongoStore:
         return MongoCollection(self._db[name])
 
     async def increment(self, name: str, by: int = 1) -> int:
-        """Atomic on FerretDB too: see `lienthong.store.mongo_counters`."""
-        return await self._counters.increment(name, by)
+        """Atomic on MongoDB and, by a fallback, on FerretDB: see `mongo_counters`."""
+        counters = self._counters or await self._detect_counters()
+        return await counters.increment(name, by)
+
+    async def is_ferretdb(self) -> bool:
+        info = await self._db.command("buildInfo")
+        return "ferretdbVersion" in info
+
+    async def _detect_counters(self) -> _Counters:
+        async with self._detecting:
+            if self._counters is None:
+                if await self.is_ferretdb():
+                    log.info("store_ferretdb_detected", workaround="ticket counters")
+                    self._counters = TicketCounters(self._db)
+                else:
+                    self._counters = AtomicCounters(self._db)
+            return self._counters
 
     async def ping(self) -> None:
         await self._db.command("ping")

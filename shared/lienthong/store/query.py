@@ -9,6 +9,7 @@ from typing import Any
 from lienthong.store.port import Document, Filter, SortSpec
 
 _MISSING = object()
+MISSING = _MISSING  # what `field_value` returns for an absent path
 
 
 def field_value(document: Document, path: str) -> Any:

@@ -8,7 +8,7 @@ import pytest
 
 from lienthong.bus import InMemoryBus
 from lienthong.events import Event, decode
-from lienthong.store import Collection, InMemoryStore
+from lienthong.store import Document, InMemoryStore
 from lienthong.topics import DOSSIER_EVENTS, agency_tasks
 from lienthong_routing.alarms import partition_of
 from lienthong_routing.app import Routing
@@ -141,28 +141,33 @@ async def test_alarms_follow_the_clock_and_a_rung_alarm_is_gone() -> None:
     await routing.bus.stop()
 
 
-async def test_a_sweep_reads_only_buckets_between_its_mark_and_now(
+async def test_a_sweep_reads_only_the_slots_between_its_mark_and_now(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """FerretDB 1.24 reads a whole collection for any query: the sweep queries only the
-    late bucket and the bucket collections between its mark and now, never those to come."""
+    """The sweep reads, per partition, its late slot and the slots of the buckets between its
+    mark and now, by equality on the indexed slot: never the alarms still to come."""
     stream, first, _ = two_dossiers_on_different_partitions()
     routing = await routing_with(stream)
     due = stream.states[first].steps["appraise"].due_at
     assert due is not None
     repository = routing.repository
     queried: list[str] = []
-    original = repository.bucket
+    original = repository.alarms_in
 
-    def bucket(key: str) -> Collection:
-        queried.append(key)
-        return original(key)
+    async def alarms_in(slot: str) -> list[Document]:
+        queried.append(slot)
+        return await original(slot)
 
-    monkeypatch.setattr(repository, "bucket", bucket)
+    monkeypatch.setattr(repository, "alarms_in", alarms_in)
     await routing.sweep(now=due - timedelta(minutes=1))
     queried.clear()
     assert await routing.sweep(now=due + timedelta(minutes=1)) == 2
-    # the mark is two minutes back, less the overlap: one or two buckets of 15 minutes
-    assert 1 <= len(queried) <= 2
-    assert set(queried) <= {bucket_key(due - timedelta(minutes=6)), bucket_key(due)}
+    # per marked partition: the late slot, and the mark is two minutes back, less the overlap:
+    # one or two buckets of 15 minutes
+    buckets = {slot.split("/")[1] for slot in queried} - {"late"}
+    assert 1 <= len(buckets) <= 2
+    assert buckets <= {bucket_key(due - timedelta(minutes=6)), bucket_key(due)}
+    partitions = {slot.split("/")[0] for slot in queried}
+    assert {f"{p}/late" for p in partitions} <= set(queried)
+    assert len(queried) <= len(partitions) * 3
     await routing.bus.stop()
