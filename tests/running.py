@@ -6,10 +6,12 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
 import httpx
 
@@ -21,13 +23,15 @@ from tests.support import free_port
 class RunningSystem:
     process: subprocess.Popen[bytes]
     base_url: str
+    log: IO[bytes]  # the process's stderr: a file, since a pipe nobody reads fills and blocks
     stderr: str = ""
 
     def stop(self, timeout: float = 60) -> int:
         """SIGTERM, as a supervisor stops it; returns the exit code and keeps stderr."""
         self.process.send_signal(signal.SIGTERM)
-        _, stderr = self.process.communicate(timeout=timeout)
-        self.stderr = stderr.decode()
+        self.process.wait(timeout=timeout)
+        self.log.seek(0)
+        self.stderr = self.log.read().decode()
         return self.process.returncode
 
 
@@ -56,18 +60,20 @@ def lienthong_up(
         env["LIENTHONG_TOPIC_PREFIX"] = f"{unique}."
         env["LIENTHONG_DATABASE_PREFIX"] = unique
     env.update(extra_env or {})
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed when the system is done
     process = subprocess.Popen(
         [sys.executable, "-m", "lienthong.cli.main", "up", "--port", str(port), *flags],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
-    system = RunningSystem(process, f"http://127.0.0.1:{port}")
+    system = RunningSystem(process, f"http://127.0.0.1:{port}", log)
     try:
         wait_healthy(f"{system.base_url}/healthz", process, timeout=90)
         yield system
     finally:
         if process.poll() is None:
             process.kill()
-            process.communicate()
+            process.wait()
+        log.close()

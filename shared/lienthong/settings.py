@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
@@ -40,6 +41,9 @@ class Settings(BaseSettings):
     handler_backoff_initial_s: float = Field(default=0.2, ge=0)
     handler_backoff_max_s: float = Field(default=10.0, ge=0)
     consumer_batch_size: int = Field(default=500, ge=1)
+    store_query_shapes_file: Path | None = Field(
+        default=None, description="append each distinct query shape (no values) to this file"
+    )
 
     trace_export: Literal["none", "console", "otlp"] = Field(
         default="none", description="where spans go; 'none' records none but still propagates ids"

@@ -66,11 +66,14 @@ class TaskOutbox:
         )
 
     async def inbox(self, agency: str, states: tuple[str, ...], limit: int) -> list[Document]:
-        return await self.tasks.find(
-            {"agency": agency, "state": {"$in": list(states)}},
-            sort=[("accepted_at", 1)],
-            limit=limit,
-        )
+        """The agency's oldest tasks in `states`: one equality lookup per state (an `$in` is
+        not served by FerretDB's indexes), merged by acceptance time."""
+        found: list[Document] = []
+        for state in states:
+            found += await self.tasks.find(
+                {"agency": agency, "state": state}, sort=[("accepted_at", 1)], limit=limit
+            )
+        return sorted(found, key=lambda d: d["accepted_at"])[:limit]
 
     async def get(self, task_id: str) -> Document | None:
         return await self.tasks.get(task_id)

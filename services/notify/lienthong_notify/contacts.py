@@ -9,11 +9,12 @@ from `dossier.notification-preference-changed`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from lienthong.events import Event
 from lienthong.store import Collection, Document, DuplicateKey
+from lienthong_notify.purge_days import DayFiling, day_of
 from lienthong_notify.rules import ChannelName
 
 CONTACTS = "contacts"
@@ -49,12 +50,13 @@ class Contact:
 
 
 class ContactBook:
-    def __init__(self, collection: Collection) -> None:
+    def __init__(self, collection: Collection, marks: Collection) -> None:
         self.collection = collection
+        self.days = DayFiling(collection, marks, "closed_day")  # for the purge
 
     async def prepare(self) -> None:
         await self.collection.ensure_index([("code", 1)])
-        await self.collection.ensure_index([("closed_at", 1)])
+        await self.days.prepare()
 
     async def get(self, dossier_id: str) -> Contact | None:
         doc = await self.collection.get(dossier_id)
@@ -95,15 +97,31 @@ class ContactBook:
 
     async def on_closed(self, event: Event) -> None:
         """Completed, rejected, refused or withdrawn: the retention period starts."""
-        await self.collection.update(event.subject, {"closed_at": event.time})
+        day = day_of(event.time)
+        await self.days.note(day)
+        await self.collection.update(event.subject, {"closed_at": event.time, "closed_day": day})
 
     async def purge(self, cutoff: datetime, now: datetime) -> int:
-        """Forget the personal data of dossiers closed before `cutoff`."""
-        stale = await self.collection.find(
-            {"closed_at": {"$lt": cutoff}, "purged_at": {"$exists": False}}
-        )
-        for doc in stale:
-            await self.collection.update(
-                doc["_id"], {**dict.fromkeys(PERSONAL_FIELDS), "purged_at": now}
-            )
-        return len(stale)
+        """Forget the personal data of dossiers closed before `cutoff`, reading the contacts
+        closed on one day at a time (`purge_days`)."""
+        purged, complete = 0, True
+        for day in await self.days.days_to_read(cutoff):
+            left = False
+            for doc in await self.collection.find({"closed_day": day}):
+                if "purged_at" in doc:
+                    continue
+                if _aware(doc["closed_at"]) >= cutoff:
+                    left = True
+                    continue
+                await self.collection.update(
+                    doc["_id"], {**dict.fromkeys(PERSONAL_FIELDS), "purged_at": now}
+                )
+                purged += 1
+            complete = complete and not left
+            if complete:
+                await self.days.advance_past(day, cutoff)
+        return purged
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lienthong.store import Collection, Document, DuplicateKey
+from lienthong_notify.purge_days import DayFiling, day_of
 
 NOTIFICATIONS = "notifications"
 SEND_CLAIMS = "send_claims"
@@ -28,11 +29,13 @@ BODY_FIELDS = ("recipient", "subject", "text", "html")
 
 
 class Outbox:
-    def __init__(self, messages: Collection, claims: Collection) -> None:
+    def __init__(self, messages: Collection, claims: Collection, marks: Collection) -> None:
         self.messages = messages
         self.claims = claims
+        self.days = DayFiling(messages, marks, "created_day")  # for the purge
 
     async def prepare(self) -> None:
+        await self.days.prepare()
         await self.messages.ensure_index([("status", 1), ("due_at", 1)])
         await self.messages.ensure_index([("code", 1)])
         await self.messages.ensure_index([("dossier_id", 1)])
@@ -40,8 +43,10 @@ class Outbox:
 
     async def add(self, message: Document) -> bool:
         """Queue a message; False if this (event, channel) was queued before."""
+        day = day_of(message["created_at"])
+        await self.days.note(day)
         try:
-            await self.messages.insert(message)
+            await self.messages.insert({**message, "created_day": day})
         except DuplicateKey:
             return False
         return True
@@ -120,17 +125,25 @@ class Outbox:
         return await self.messages.find({"dossier_id": key}, sort=[("created_at", 1)])
 
     async def purge(self, cutoff: datetime, now: datetime) -> int:
-        """Drop recipients and bodies (personal data) of finished messages older than cutoff."""
-        stale = await self.messages.find(
-            {
-                "status": {"$in": list(TERMINAL)},
-                "created_at": {"$lt": cutoff},
-                "purged_at": {"$exists": False},
-            }
-        )
-        for doc in stale:
-            await self.messages.update(doc["_id"], {**dict.fromkeys(BODY_FIELDS), "purged_at": now})
-        return len(stale)
+        """Drop recipients and bodies (personal data) of finished messages older than cutoff,
+        reading the messages of one creation day at a time (`purge_days`)."""
+        purged, complete = 0, True
+        for day in await self.days.days_to_read(cutoff):
+            left = False
+            for doc in await self.messages.find({"created_day": day}):
+                if "purged_at" in doc:
+                    continue
+                if doc["status"] not in TERMINAL or _aware(doc["created_at"]) >= cutoff:
+                    left = True  # still in hand, or not old enough: a later round
+                    continue
+                await self.messages.update(
+                    doc["_id"], {**dict.fromkeys(BODY_FIELDS), "purged_at": now}
+                )
+                purged += 1
+            complete = complete and not left
+            if complete:
+                await self.days.advance_past(day, cutoff)
+        return purged
 
 
 def _aware(moment: datetime) -> datetime:

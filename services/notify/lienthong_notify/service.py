@@ -22,6 +22,7 @@ from lienthong_notify.dispatcher import Dispatcher, DispatchPolicy
 from lienthong_notify.notifier import Notifier, SmsPolicy
 from lienthong_notify.outbox import NOTIFICATIONS, SEND_CLAIMS, Outbox
 from lienthong_notify.purge import PeriodicPurge
+from lienthong_notify.purge_days import PURGE_MARKS
 from lienthong_notify.quiet import QuietHours
 from lienthong_notify.rendering import TemplateBook
 from lienthong_notify.rules import RuleBook, load_rules
@@ -74,8 +75,9 @@ def build(
     for rule in rules.rules:
         templates.check(rule.template_ref)
     store = context.store
-    outbox = Outbox(store.collection(NOTIFICATIONS), store.collection(SEND_CLAIMS))
-    contacts = ContactBook(store.collection(CONTACTS))
+    marks = store.collection(PURGE_MARKS)
+    outbox = Outbox(store.collection(NOTIFICATIONS), store.collection(SEND_CLAIMS), marks)
+    contacts = ContactBook(store.collection(CONTACTS), marks)
     announcer = Announcer(context.bus, outbox)
     channels = build_channels(config)
     dispatcher = Dispatcher(outbox, channels, announcer, _dispatch_policy(config), clock)

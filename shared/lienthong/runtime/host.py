@@ -24,6 +24,7 @@ from lienthong.http import install_problem_handlers, problem_response
 from lienthong.runtime.service import ServiceContext, ServiceSpec, discover
 from lienthong.settings import DEV_TOKEN_KEY, Settings
 from lienthong.store import InMemoryStore, MongoStore, Store
+from lienthong.store.shapes import QueryShapes
 from lienthong.topics import core_topics
 
 log = structlog.get_logger("lienthong.runtime")
@@ -62,6 +63,8 @@ class Host:
             if settings.mongo_url
             else None
         )
+        shapes_file = settings.store_query_shapes_file
+        self._shapes = QueryShapes(shapes_file) if shapes_file else None
         self.stores: dict[str, Store] = {name: self._store_for(name) for name in names}
         self.specs: list[ServiceSpec] = [
             available[name](ServiceContext(name, settings, self.bus, self.stores[name]))
@@ -72,7 +75,7 @@ class Host:
         if self._mongo is None:
             return InMemoryStore(service)
         database = f"{self.settings.database_prefix}_{service.replace('-', '_')}"
-        return MongoStore(self._mongo, database)
+        return MongoStore(self._mongo, database, self._shapes)
 
     def topics(self) -> dict[str, int]:
         wanted = core_topics(self.settings)

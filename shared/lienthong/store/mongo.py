@@ -21,6 +21,7 @@ from pymongo.errors import DuplicateKeyError, OperationFailure
 from lienthong.metrics import STORE_OPERATIONS
 from lienthong.store.mongo_counters import AtomicCounters, TicketCounters
 from lienthong.store.port import VERSION_FIELD, Document, DuplicateKey, Filter, SortSpec
+from lienthong.store.shapes import QueryShapes, shape_of
 
 log = structlog.get_logger("lienthong.store")
 
@@ -30,10 +31,17 @@ class _Counters(Protocol):
 
 
 class MongoCollection:
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
+    def __init__(
+        self, collection: AsyncCollection[Document], shapes: QueryShapes | None = None
+    ) -> None:
         self.name = collection.name
         self._c = collection
         self._store = collection.database.name
+        self._shapes = shapes
+
+    def _record(self, operation: str, filter: Filter | None, sort: SortSpec = ()) -> None:
+        if self._shapes is not None:
+            self._shapes.record(shape_of(self._store, self.name, operation, filter, sort))
 
     def _count(self, operation: str) -> None:
         STORE_OPERATIONS.labels(store=self._store, operation=operation).inc()
@@ -59,6 +67,7 @@ class MongoCollection:
         self, filter: Filter | None = None, *, sort: SortSpec = (), limit: int = 0, skip: int = 0
     ) -> list[Document]:
         self._count("find")
+        self._record("find", filter, sort)
         cursor = self._c.find(dict(filter or {}))
         if sort:
             cursor = cursor.sort([(name, direction) for name, direction in sort])
@@ -70,6 +79,7 @@ class MongoCollection:
 
     async def count(self, filter: Filter | None = None) -> int:
         self._count("count")
+        self._record("count", filter)
         return await self._c.count_documents(dict(filter or {}))
 
     async def replace(self, document: Document, *, upsert: bool = True) -> None:
@@ -138,9 +148,15 @@ def _detail(exc: DuplicateKeyError) -> str:
 
 
 class MongoStore:
-    def __init__(self, client: AsyncMongoClient[Document], database: str) -> None:
+    def __init__(
+        self,
+        client: AsyncMongoClient[Document],
+        database: str,
+        shapes: QueryShapes | None = None,
+    ) -> None:
         self._client = client
         self._db: AsyncDatabase[Document] = client[database]
+        self._shapes = shapes
         self._counters: _Counters | None = None
         self._detecting = asyncio.Lock()
         self._owns_client = False
@@ -152,7 +168,7 @@ class MongoStore:
         return store
 
     def collection(self, name: str) -> MongoCollection:
-        return MongoCollection(self._db[name])
+        return MongoCollection(self._db[name], self._shapes)
 
     async def increment(self, name: str, by: int = 1) -> int:
         """Atomic on MongoDB and, by a fallback, on FerretDB: see `mongo_counters`."""

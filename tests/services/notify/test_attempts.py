@@ -51,7 +51,9 @@ def message(nid: str = "n-1") -> Document:
 
 
 def outbox(store: InMemoryStore) -> Outbox:
-    return Outbox(store.collection(NOTIFICATIONS), store.collection(SEND_CLAIMS))
+    return Outbox(
+        store.collection(NOTIFICATIONS), store.collection(SEND_CLAIMS), store.collection("marks")
+    )
 
 
 async def test_one_attempt_has_one_owner() -> None:

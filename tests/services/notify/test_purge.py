@@ -11,6 +11,7 @@ from lienthong.schemas.dossier import DossierCompleted
 from lienthong_notify.contacts import CONTACTS, ContactBook
 from lienthong_notify.outbox import NOTIFICATIONS, SEND_CLAIMS, Outbox
 from lienthong_notify.purge import purge_personal_data
+from lienthong_notify.purge_days import PURGE_MARKS
 from tests.services.notify.conftest import NotifyWorld
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
@@ -27,8 +28,10 @@ async def test_bodies_and_contacts_are_purged_after_the_retention_period(
     completed = DossierCompleted(returned_by="counter")
     await world.publish(completed.to_event(citizen.dossier_id, source="/services/routing"))
     await world.wait_event(citizen.dossier_id, "dossier.completed")
-    outbox = Outbox(world.store.collection(NOTIFICATIONS), world.store.collection(SEND_CLAIMS))
-    contacts = ContactBook(world.store.collection(CONTACTS))
+    marks = world.store.collection(PURGE_MARKS)
+    claims = world.store.collection(SEND_CLAIMS)
+    outbox = Outbox(world.store.collection(NOTIFICATIONS), claims, marks)
+    contacts = ContactBook(world.store.collection(CONTACTS), marks)
     messages = await world.store.collection(NOTIFICATIONS).find({"code": citizen.code})
     assert messages[0]["text"]  # kept while the retention period runs
 

@@ -1,0 +1,168 @@
+"""Every query the services send per event or per request is served by an index.
+
+The whole system runs on real Kafka and FerretDB (`lienthong up`) with the store's shape log
+on: dossiers of every shipped procedure are submitted and followed to the end, tracked, and
+their workflows read by staff, while the periodic loops run with short intervals. Then each
+distinct shape seen is checked on FerretDB with `explain`: a hot shape must have a plain
+equality on the first field of one of the collection's indexes and FerretDB must push its
+filter down (`filterPushdown`), which on PostgreSQL with the GIN twins of deploy/local is an
+index scan and on MongoDB an index lookup. Periodic and operator queries that need ranges are
+listed below with the bound of what they read; a new shape that is neither fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import MongoClient
+
+from tests.conftest import Infra
+from tests.running import lienthong_up
+from tests.services.intake.samples import BIRTH_GROUP, birth_group, file, key
+
+# (service, collection, operation, filter shape) -> what bounds the documents it reads
+BOUNDED: dict[tuple[str, str, str, str], str] = {
+    ("notify", "notifications", "find", "due_at=$lte,status=eq"): (
+        "dispatcher poll: the queued messages only (status equality), a page of `limit`"
+    ),
+    ("notify", "notifications", "find", "changed_at=$lt,unannounced=eq"): (
+        "announcement sweep: messages whose status change is not on the bus yet, 100 a round"
+    ),
+    ("agency_adapter", "tasks", "find", "agency=eq,next_attempt_at=$lte,state=eq"): (
+        "courier round: the agency's pending tasks only (agency + state equalities), 50 a round"
+    ),
+    ("survey", "invitations", "find", "answered=eq,expires_at=$gt,invited_at=$lte,reminded=eq"): (
+        "reminder sweep: unanswered invitations not reminded yet (two equalities), 500 a round"
+    ),
+    ("routing", "workflows", "find", ""): (
+        "once at start (is the projection empty?): one document, limit 1"
+    ),
+    ("survey", "answers", "count", "answered_at=$gte,device=eq"): (
+        "anti-gaming check per answer: the answers of one device (equality), in a time window"
+    ),
+    ("survey", "answers", "count", "answered_at=$gte,desk=eq"): (
+        "anti-gaming check per answer: the answers given at one desk (equality), in a window"
+    ),
+}
+
+
+def shape_key(shape: dict[str, Any], prefix: str) -> tuple[str, str, str, str]:
+    service = shape["database"].removeprefix(f"{prefix}_")
+    fields = ",".join(f"{name}={op}" for name, op in sorted(shape["filter"].items()))
+    return service, shape["collection"], shape["operation"], fields
+
+
+def sample_value(op: str) -> Any:
+    if op == "eq":
+        return "sample"
+    moment = datetime(2026, 12, 1, tzinfo=UTC)
+    return {o: (["sample"] if o in ("$in", "$nin") else moment) for o in op.split(",")}
+
+
+def submission(detail: dict[str, Any]) -> dict[str, Any]:
+    """A complete online submission of any shipped procedure (fictitious applicant)."""
+    if detail["code"] == BIRTH_GROUP:
+        return birth_group()
+    documents = [
+        {"type": d["type"], "filename": f"{d['type']}.pdf", "content_base64": file(d["type"])}
+        for d in detail["required_documents"]
+        if d["mandatory"]
+    ]
+    options = (detail.get("sub_procedures") or {}).get("options", [])
+    body = birth_group(procedure=detail["code"], form={}, documents=documents)
+    body["sub_procedures"] = [option["id"] for option in options]
+    return body
+
+
+FINAL = ("result_returned", "result_ready", "refused")
+
+
+def run_city(base: str) -> int:
+    """Submit one dossier of every online procedure, follow them to the end; returns how
+    many reached a final state."""
+    procedures = httpx.get(f"{base}/v1/procedures", timeout=10).json()
+    receipts = []
+    for summary in procedures:
+        detail = httpx.get(f"{base}/v1/procedures/{summary['code']}", timeout=10).json()
+        answer = httpx.post(
+            f"{base}/v1/dossiers", json=submission(detail), headers=key(), timeout=60
+        )
+        assert answer.status_code in (200, 201), answer.text
+        if answer.status_code == 201:
+            receipts.append(answer.json())
+    assert len(receipts) >= 3, "several procedures were received"
+    finished: set[str] = set()
+    deadline = time.monotonic() + 150
+    # The tracking view follows the events a moment later, and failed look-ups count against
+    # the client (rate limit): look only once the first dossiers had time to move on.
+    time.sleep(5)
+    while time.monotonic() < deadline and len(finished) < len(receipts):
+        for receipt in receipts:
+            if receipt["code"] in finished:
+                continue
+            tracking = httpx.get(
+                f"{base}/v1/tracking/{receipt['code']}",
+                params={"secret": receipt["tracking_secret"]},
+                timeout=30,
+            )
+            assert tracking.status_code == 200, tracking.text
+            if tracking.json()["status"] in FINAL:
+                finished.add(receipt["code"])
+        time.sleep(2)
+    return len(finished)
+
+
+@pytest.mark.kafka
+@pytest.mark.mongo
+def test_every_hot_query_shape_is_served_by_an_index(
+    infra: Infra, unique: str, tmp_path: Path
+) -> None:
+    shapes_file = tmp_path / "shapes.jsonl"
+    extra = {
+        "LIENTHONG_ADAPTER_SIMULATORS": "true",
+        "LIENTHONG_ADAPTER_SIMULATOR_ANSWER_DELAY_S": "0.2",
+        "LIENTHONG_STORE_QUERY_SHAPES_FILE": str(shapes_file),
+        "LIENTHONG_ROUTING_SWEEP_INTERVAL_S": "1",
+        "LIENTHONG_SURVEY_REMINDER_SWEEP_S": "1",
+        "LIENTHONG_NOTIFY_PURGE_INTERVAL_S": "1",
+    }
+    with lienthong_up(infra, unique, extra) as system:
+        assert run_city(system.base_url) >= 3
+        assert system.stop() == 0
+    shapes = [json.loads(line) for line in shapes_file.read_text().splitlines()]
+    services = {shape_key(shape, unique)[0] for shape in shapes}
+    assert {"intake", "routing", "notify", "agency_adapter", "survey"} <= services, shapes
+    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongo_url)
+    try:
+        problems = [p for shape in shapes if (p := check(client, shape, unique))]
+    finally:
+        for name in client.list_database_names():
+            if name.startswith(f"{unique}_"):
+                client.drop_database(name)
+        client.close()
+    assert not problems, "\n".join(problems)
+
+
+def check(client: MongoClient[dict[str, Any]], shape: dict[str, Any], prefix: str) -> str:
+    """'' when the shape is served by an index (or is a listed bounded query), else why not."""
+    key_ = shape_key(shape, prefix)
+    if key_ in BOUNDED:
+        return ""
+    database = client[shape["database"]]
+    indexed = {
+        next(iter(index["key"])) for index in database[shape["collection"]].list_indexes()
+    } | {"_id"}
+    equalities = {name for name, op in shape["filter"].items() if op == "eq"}
+    if not equalities & indexed:
+        return f"{key_}: no equality on an indexed field (indexes lead with {sorted(indexed)})"
+    filter_ = {name: sample_value(op) for name, op in shape["filter"].items()}
+    plan = database.command("explain", {"find": shape["collection"], "filter": filter_})
+    if not plan.get("filterPushdown"):
+        return f"{key_}: FerretDB does not push the filter down: {plan.get('queryPlanner')}"
+    return ""
