@@ -18,7 +18,9 @@ def test_up_starts_answers_healthz_and_stops_on_sigterm(
     infrastructure: str, request: pytest.FixtureRequest, unique: str
 ) -> None:
     infra: Infra | None = request.getfixturevalue("infra") if infrastructure == "real" else None
-    with lienthong_up(infra, unique) as system:
+    # The shipped agencies are simulated: on real infrastructure the simulators are asked for.
+    simulated = {"LIENTHONG_ADAPTER_SIMULATORS": "true"}
+    with lienthong_up(infra, unique, simulated) as system:
         health = httpx.get(f"{system.base_url}/healthz", timeout=5)
         assert health.status_code == 200
         assert set(health.json()["services"]) == EVERY_SERVICE

@@ -43,7 +43,6 @@ class AgencyAdapter:
         ).rstrip("/")
         self.couriers: dict[str, Courier] = {}
         self._http: httpx.AsyncClient | None = None
-        self._runs: list[asyncio.Task[None]] = []
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -58,13 +57,10 @@ class AgencyAdapter:
                 agency, connector, self.outbox, self.recorder, self.settings, self.public_url
             )
             self.couriers[agency.code] = courier
-            self._runs.append(asyncio.create_task(courier.run(), name=f"courier:{agency.code}"))
+            await courier.start()
 
     async def stop(self) -> None:
-        for courier in self.couriers.values():
-            courier.stop()
-        await asyncio.gather(*self._runs, return_exceptions=True)
-        self._runs.clear()
+        await asyncio.gather(*(courier.stop() for courier in self.couriers.values()))
         if self._http is not None:
             await self._http.aclose()
 

@@ -5,6 +5,10 @@ against the contract and prints what passes and what fails. For push connectors 
 clearly marked test task (dossier code `CONFORMANCE-TEST`) twice with one idempotency key —
 the system must accept it, answer in a form the mapping reads, and treat the repeat as the same
 call. Webhook endpoints must also refuse an unsigned push.
+
+An endpoint `{simulator:NAME}/...` (the shipped file) is checked against the simulated system
+NAME, started by the check itself on a free port: a running instance's simulators listen on
+ports only that instance knows.
 """
 
 from __future__ import annotations
@@ -22,7 +26,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lienthong_agency_adapter.config import AdapterSettings, AgencyConfig, load_agencies
+from lienthong_agency_adapter.config import (
+    AdapterSettings,
+    AgencyBook,
+    AgencyConfig,
+    load_agencies,
+)
 from lienthong_agency_adapter.connectors import (
     ConnectorContext,
     Delivery,
@@ -32,6 +41,7 @@ from lienthong_agency_adapter.connectors import (
     connector_types,
 )
 from lienthong_agency_adapter.signing import new_api_key
+from lienthong_agency_adapter.simulators.embedded import SYSTEMS, EmbeddedSimulators
 
 PUSH = frozenset({"rest", "soap", "webhook"})
 
@@ -129,6 +139,23 @@ async def conformance(agency: AgencyConfig, callback_url: str) -> list[Check]:
             return [*checks, Check("endpoint reachable", False, type(exc).__name__)]
 
 
+async def conformance_of_simulated(agency: AgencyConfig, callback_url: str) -> list[Check]:
+    """`conformance` against the simulated system the agency's endpoint names."""
+    book = AgencyBook(agencies=(agency,))
+    try:
+        book.check_simulators(SYSTEMS)
+    except ValueError as exc:
+        return [Check("simulated system exists", False, str(exc))]
+    # The simulators answer later through callback_url; an hour is after the check has ended
+    # (and cancelled them), so a running instance never receives a stray answer.
+    simulators = EmbeddedSimulators(answer_delay_s=3600)
+    await simulators.start()
+    try:
+        return await conformance(book.with_simulators(simulators.urls).agencies[0], callback_url)
+    finally:
+        await simulators.stop()
+
+
 app = typer.Typer(help="Agency integration tools.", no_args_is_help=True)
 
 
@@ -149,7 +176,11 @@ def check(
     if config is None:
         typer.echo(f"no agency {agency!r}; configured: {[a.code for a in book.agencies]}")
         raise typer.Exit(2)
-    checks = asyncio.run(conformance(config, callback_url))
+    if config.simulator is not None:
+        typer.echo(f"{agency}: checking the simulated system {config.simulator!r} (started here)")
+        checks = asyncio.run(conformance_of_simulated(config, callback_url))
+    else:
+        checks = asyncio.run(conformance(config, callback_url))
     table = Table(title=f"{agency} ({config.connector})")
     for column in ("check", "result", "detail"):
         table.add_column(column)

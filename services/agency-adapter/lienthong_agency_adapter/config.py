@@ -6,7 +6,7 @@ type is a YAML entry, not code:
     agencies:
       - code: civil-status-w26743          # the agency.tasks.<code> topic
         connector: rest                    # an entry point in group lienthong.connectors
-        endpoint: http://127.0.0.1:8101/api/records
+        endpoint: https://hotich.example.gov.vn/api/records  # or {simulator:NAME}/path
         outbound_token: $CIVIL_STATUS_TOKEN   # sent as a bearer token (optional)
         api_key_sha256: [<hex>, ...]       # keys the agency uses to call us (rotation: several)
         hmac_secrets: [$BHXH_SECRET]       # webhook signing; the first signs, any verifies
@@ -17,11 +17,18 @@ type is a YAML entry, not code:
 
 A value starting with `$` names an environment variable (secrets never live in the file in
 production); any other value is taken literally (development and tests).
+
+An endpoint may start with `{simulator:NAME}` (the shipped file does): the simulated legacy
+system NAME that this process runs (LIENTHONG_ADAPTER_SIMULATORS), on a port chosen when it
+starts, so two instances on one machine never deliver to each other's simulators. When the
+simulators do not run, such an endpoint is a configuration error at start.
 """
 
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +39,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from lienthong.topics import agency_tasks
 
 DEFAULT_AGENCIES_FILE = Path(__file__).with_name("agencies.yaml")
+SIMULATORS_SETTING = "LIENTHONG_ADAPTER_SIMULATORS"
+_SIMULATED = re.compile(r"\{simulator:(?P<name>[a-z0-9-]+)\}(?P<path>[^{}]*)")
 
 
 def resolve_secret(reference: str) -> SecretStr:
@@ -70,9 +79,32 @@ class AgencyConfig(BaseModel):
         agency_tasks(code)  # raises on a code that cannot name a topic
         return code
 
+    @field_validator("endpoint")
+    @classmethod
+    def _one_placeholder_at_most(cls, endpoint: str | None) -> str | None:
+        if endpoint and "{" in endpoint and not _SIMULATED.fullmatch(endpoint):
+            raise ValueError(
+                f"endpoint {endpoint!r}: the only placeholder an endpoint may hold is a leading"
+                " {simulator:NAME}, e.g. {simulator:civil-status}/api/records"
+            )
+        return endpoint
+
     @property
     def topic(self) -> str:
         return agency_tasks(self.code)
+
+    @property
+    def simulator(self) -> str | None:
+        """The simulated system the endpoint refers to (`{simulator:NAME}/path`), if any."""
+        match = _SIMULATED.fullmatch(self.endpoint or "")
+        return match["name"] if match else None
+
+    def at_simulator(self, base_url: str) -> AgencyConfig:
+        """This agency with its `{simulator:NAME}` replaced by the simulator's `base_url`."""
+        match = _SIMULATED.fullmatch(self.endpoint or "")
+        if match is None:
+            return self
+        return self.model_copy(update={"endpoint": base_url.rstrip("/") + match["path"]})
 
     def secrets(self) -> list[SecretStr]:
         return [resolve_secret(reference) for reference in self.hmac_secrets]
@@ -99,6 +131,37 @@ class AgencyBook(BaseModel):
 
     def get(self, code: str) -> AgencyConfig | None:
         return next((a for a in self.agencies if a.code == code), None)
+
+    def check_simulators(self, running: Collection[str] | None) -> None:
+        """Refuse an endpoint that refers to a simulated system which will not run in this
+        process (`running` is None when no simulators run): a delivery must never go to
+        whatever happens to listen elsewhere."""
+        for agency in self.agencies:
+            name = agency.simulator
+            if name is None:
+                continue
+            if running is None:
+                raise ValueError(
+                    f"agency {agency.code}: its endpoint {agency.endpoint!r} is the simulated"
+                    f" system {name!r}, but the simulators do not run in this process; set"
+                    f" {SIMULATORS_SETTING}=true, or give the agency's real endpoint"
+                    " (LIENTHONG_ADAPTER_AGENCIES_FILE)"
+                )
+            if name not in running:
+                raise ValueError(
+                    f"agency {agency.code}: no simulated system {name!r}"
+                    f" (there are: {', '.join(sorted(running))})"
+                )
+
+    def with_simulators(self, urls: Mapping[str, str]) -> AgencyBook:
+        """The book with every `{simulator:NAME}` endpoint pointing at `urls[NAME]`, where the
+        simulated system NAME of this process listens."""
+        self.check_simulators(urls.keys())
+        resolved = tuple(
+            agency.at_simulator(urls[agency.simulator]) if agency.simulator else agency
+            for agency in self.agencies
+        )
+        return AgencyBook(agencies=resolved)
 
 
 def load_agencies(path: Path) -> AgencyBook:

@@ -13,11 +13,9 @@ Every call of every round carries the task's own idempotency key.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 
-import structlog
 from tenacity import (
     AsyncRetrying,
     retry_if_exception_type,
@@ -25,6 +23,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from lienthong.runtime import Periodic
 from lienthong.store.port import Document
 from lienthong_agency_adapter.breaker import CircuitBreaker
 from lienthong_agency_adapter.config import AdapterSettings, AgencyConfig
@@ -37,8 +36,6 @@ from lienthong_agency_adapter.connectors.base import (
 )
 from lienthong_agency_adapter.outbox import TaskOutbox
 from lienthong_agency_adapter.recorder import TaskRecorder, assigned
-
-log = structlog.get_logger("lienthong.agency_adapter.courier")
 
 
 def delivery_of(document: Document, public_url: str) -> Delivery:
@@ -73,29 +70,30 @@ class Courier:
         self.settings = settings
         self.public_url = public_url
         self.breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_open_s)
-        self._wakeup = asyncio.Event()
         self._limit = asyncio.Semaphore(agency.concurrency)
         self._pace_lock = asyncio.Lock()
         self._next_slot = 0.0
         self._stopping = False
+        # One round delivers everything due (see deliver_due); between rounds the courier
+        # waits for the poll interval, or for the breaker's next probe when it is open, unless
+        # a new task wakes it. A failed round (the store or the bus briefly away) is logged
+        # by the loop and the next round retries.
+        self._rounds = Periodic(f"courier:{agency.code}", self._pause_s, self.deliver_due)
+
+    def _pause_s(self) -> float:
+        return max(self.settings.poll_interval_s, self.breaker.seconds_until_probe())
 
     def wake(self) -> None:
-        self._wakeup.set()
+        self._rounds.wake()
 
-    def stop(self) -> None:
+    async def start(self) -> None:
+        self._stopping = False
+        await self._rounds.start()
+
+    async def stop(self) -> None:
+        """Finish the deliveries in hand (each is recorded), start no other."""
         self._stopping = True
-        self._wakeup.set()
-
-    async def run(self) -> None:
-        while not self._stopping:
-            try:
-                await self.deliver_due()
-            except Exception as exc:  # the store or bus is briefly away: try again soon
-                log.warning("courier_round_failed", agency=self.agency.code, error=repr(exc))
-            wait = max(self.settings.poll_interval_s, self.breaker.seconds_until_probe())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
-            self._wakeup.clear()
+        await self._rounds.stop()
 
     async def deliver_due(self) -> None:
         while not self._stopping and self.breaker.allows():

@@ -6,12 +6,16 @@ webhook, inbox pull, manual) and brings results back as events.
 
 from __future__ import annotations
 
+import structlog
+
 from lienthong.runtime import ServiceContext, ServiceSpec
 from lienthong.runtime.service import Hook
 from lienthong_agency_adapter.adapter import AgencyAdapter
 from lienthong_agency_adapter.api import build_router
 from lienthong_agency_adapter.config import AdapterSettings, load_agencies
-from lienthong_agency_adapter.simulators.embedded import EmbeddedSimulators
+from lienthong_agency_adapter.simulators.embedded import SYSTEMS, EmbeddedSimulators
+
+log = structlog.get_logger("lienthong.agency_adapter")
 
 SUMMARY = " ".join((__doc__ or "").split("\n\n")[1].split())
 
@@ -20,14 +24,30 @@ def build(context: ServiceContext) -> ServiceSpec:
     """Wire the agency-adapter service from the runtime's context (its one composition root)."""
     settings = AdapterSettings()
     book = load_agencies(settings.agencies_file)
+    simulated = context.settings.embedded if settings.simulators is None else settings.simulators
+    simulators = EmbeddedSimulators(settings.simulator_answer_delay_s) if simulated else None
     adapter = AgencyAdapter(context, settings, book)
     topics = [agency.topic for agency in book.agencies]
-    on_start: list[Hook] = [adapter.start]
+
+    async def point_at_simulators() -> None:
+        """Before the couriers: `{simulator:NAME}` endpoints → this process's simulators,
+        started on free ports. Without simulators such an endpoint stops the start, rather
+        than a delivery to whatever listens elsewhere. (Not at build: tools such as
+        `lienthong topics create` build every service and start none.)"""
+        try:
+            book.check_simulators(SYSTEMS if simulators is not None else None)
+        except ValueError as exc:  # the traceback follows; this line says what to change
+            log.error("agencies_file_refused", reason=str(exc))
+            raise
+        if simulators is None:
+            return
+        await simulators.start()
+        adapter.book = book.with_simulators(simulators.urls)
+
+    on_start: list[Hook] = [point_at_simulators, adapter.start]
     on_stop: list[Hook] = [adapter.stop]
-    if settings.simulators or (settings.simulators is None and context.settings.embedded):
-        simulators = EmbeddedSimulators(settings.simulator_answer_delay_s)
-        on_start.append(simulators.start)
-        on_stop.insert(0, simulators.stop)
+    if simulators is not None:
+        on_stop.append(simulators.stop)
     return ServiceSpec(
         name=context.name,
         summary=SUMMARY,

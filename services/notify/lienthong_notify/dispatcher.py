@@ -15,7 +15,6 @@ message is `failed`, which staff see in the notification log.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +22,7 @@ from datetime import timedelta
 import structlog
 
 from lienthong.clock import Clock
+from lienthong.runtime import Periodic
 from lienthong.store import Document
 from lienthong_notify.announce import Announcer
 from lienthong_notify.outbox import Outbox
@@ -80,6 +80,8 @@ class Dispatcher:
         self._in_flight: set[str] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
+        # A failed poll (the store or the bus is down) is logged by the loop; the next retries.
+        self._poll = Periodic("notify-poll", policy.interval_s, self.poll_once)
 
     def submit(self, doc: Document) -> None:
         """Send `doc` soon (it is in the store already; this only saves the poll)."""
@@ -91,25 +93,17 @@ class Dispatcher:
         self._stopping.clear()
         workers = [self._work() for _ in range(self.policy.concurrency)]
         self._tasks = [asyncio.create_task(w, name="notify-sender") for w in workers]
-        self._tasks.append(asyncio.create_task(self._poll(), name="notify-poll"))
+        await self._poll.start()
 
     async def stop(self) -> None:
         """Finish the sends in hand (each is recorded); what is still queued stays in the
         store for the next process."""
         self._stopping.set()
+        await self._poll.stop()
         for _ in range(self.policy.concurrency):
             self._queue.put_nowait(None)
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-
-    async def _poll(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.poll_once()
-            except Exception as exc:  # the store or the bus is down: keep polling
-                log.error("dispatch_poll_failed", error=type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self.policy.interval_s)
 
     async def poll_once(self) -> int:
         """Queue what the store says is due; re-announce lost status events."""

@@ -3,13 +3,12 @@ after `retention_days`. What stays is the log staff need: channel, event, status
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import structlog
 
+from lienthong.runtime import Periodic
 from lienthong_notify.contacts import ContactBook
 from lienthong_notify.outbox import Outbox
 
@@ -29,6 +28,9 @@ async def purge_personal_data(
 
 
 class PeriodicPurge:
+    """The purge as a background task, every `interval_s` while the service runs (a failed
+    round is logged by the loop and is retried the next round)."""
+
     def __init__(
         self,
         outbox: Outbox,
@@ -37,24 +39,15 @@ class PeriodicPurge:
         interval_s: float,
         clock: Callable[[], datetime],
     ) -> None:
-        self.outbox, self.contacts, self.retention = outbox, contacts, retention
-        self.interval_s, self.clock = interval_s, clock
-        self._task: asyncio.Task[None] | None = None
+        self.outbox, self.contacts, self.retention, self.clock = outbox, contacts, retention, clock
+        # Replicas started together spread their purges rather than racing for the same rows.
+        self._rounds = Periodic("notify-purge", interval_s, self.purge_once, jitter=0.1)
+
+    async def purge_once(self) -> tuple[int, int]:
+        return await purge_personal_data(self.outbox, self.contacts, self.clock(), self.retention)
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="notify-purge")
+        await self._rounds.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await purge_personal_data(self.outbox, self.contacts, self.clock(), self.retention)
-            except Exception as exc:  # try again next round
-                log.error("purge_failed", error=type(exc).__name__)
-            await asyncio.sleep(self.interval_s)
+        await self._rounds.stop()

@@ -9,7 +9,6 @@ every consumer drops; a crash before publishing loses nothing (the offset is not
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
 from datetime import datetime
@@ -19,6 +18,7 @@ import structlog
 from lienthong.bus import Bus, Handler
 from lienthong.clock import Clock, utc_now
 from lienthong.events import Event
+from lienthong.runtime import Periodic
 from lienthong.topics import DOSSIER_EVENTS
 from lienthong_routing.alarms import alarm_event, alarms_of
 from lienthong_routing.reaction import Decider, Outgoing, react
@@ -52,7 +52,8 @@ class Routing:
         self.catch_up: Callable[[], Awaitable[object]] | None = None
         self._caught_up = False
         self._catching_up = asyncio.Lock()
-        self._sweeper: asyncio.Task[None] | None = None
+        # A failed sweep is logged by the loop; the next round reads the same window again.
+        self._sweeper = Periodic("routing-sweep", sweep_interval_s, self._sweep_round)
         # Ids of facts this instance published and saved: when they come back on the stream
         # they are known no-ops, skipped without reading the database.
         self._recent: OrderedDict[str, None] = OrderedDict()
@@ -152,23 +153,15 @@ class Routing:
             return self.owned_partitions
         return self.bus.assigned_partitions(self.group, DOSSIER_EVENTS)
 
-    async def _sweep_forever(self) -> None:
-        while True:
-            try:
-                count = await self.sweep()
-                if count:
-                    log.info("deadline_sweep", recorded=count)
-            except Exception as exc:  # the next round retries; an operator sees the log
-                log.error("deadline_sweep_failed", error=type(exc).__name__)
-            await asyncio.sleep(self.sweep_interval_s)
+    async def _sweep_round(self) -> None:
+        count = await self.sweep()
+        if count:
+            log.info("deadline_sweep", recorded=count)
 
     async def start(self) -> None:
         await self.repository.ensure_indexes()
         if self.sweep_interval_s > 0:
-            self._sweeper = asyncio.create_task(self._sweep_forever(), name="routing-sweep")
+            await self._sweeper.start()
 
     async def stop(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        await self._sweeper.stop()

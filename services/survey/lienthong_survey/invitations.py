@@ -10,7 +10,6 @@ carry neither the token nor the link.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from datetime import UTC, datetime
 
@@ -183,13 +182,3 @@ class Invitations:
             units=document["units"],
             step=document.get("step"),
         )
-
-
-async def remind_periodically(invitations: Invitations, interval_s: float) -> None:
-    """The reminder sweep's loop (cancelled at stop); a failing sweep is logged and retried."""
-    while True:
-        try:
-            await invitations.send_due_reminders()
-        except Exception as exc:
-            log.warning("survey_reminder_sweep_failed", error=type(exc).__name__)
-        await asyncio.sleep(interval_s)

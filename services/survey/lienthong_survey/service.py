@@ -5,20 +5,18 @@ Citizens rate every step and every unit; the city sees its service quality.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Mapping, Sequence
 
 from fastapi import APIRouter
 
 from lienthong.bus import Handler
 from lienthong.clock import Clock, utc_now
-from lienthong.runtime import ServiceContext, ServiceSpec
+from lienthong.runtime import Periodic, ServiceContext, ServiceSpec
 from lienthong.topics import DOSSIER_EVENTS
 from lienthong_survey import record
 from lienthong_survey.answers import Answers
 from lienthong_survey.api import build_api, build_stats_api
-from lienthong_survey.invitations import Invitations, remind_periodically
+from lienthong_survey.invitations import Invitations
 from lienthong_survey.limits import WindowLimiter
 from lienthong_survey.pages import build_pages
 from lienthong_survey.projection import PROJECTIONS, DossierProjection
@@ -80,7 +78,10 @@ def build(
     # The fixed paths (stats, export, dashboard) before `/v1/surveys/{token}`.
     for part in (build_stats_api(web), build_pages(web), build_api(web)):
         router.include_router(part)
-    sweep = ReminderSweep(invitations, config.reminder_sweep_s)
+    # Replicas started together do not sweep in lockstep.
+    sweep = Periodic(
+        "survey-reminders", config.reminder_sweep_s, invitations.send_due_reminders, jitter=0.1
+    )
     return ServiceSpec(
         name=context.name,
         summary=SUMMARY,
@@ -91,20 +92,3 @@ def build(
         on_start=[projection.prepare, invitations.prepare, answers.prepare, sweep.start],
         on_stop=[sweep.stop],
     )
-
-
-class ReminderSweep:
-    """Runs the reminder sweep in the background while the service runs."""
-
-    def __init__(self, invitations: Invitations, interval_s: float) -> None:
-        self._invitations, self._interval_s = invitations, interval_s
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(remind_periodically(self._invitations, self._interval_s))
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task

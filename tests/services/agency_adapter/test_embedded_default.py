@@ -15,10 +15,10 @@ from lienthong.topics import DOSSIER_EVENTS
 from lienthong_agency_adapter.config import DEFAULT_AGENCIES_FILE, load_agencies
 from lienthong_agency_adapter.simulators import serving
 from lienthong_agency_adapter.simulators.embedded import (
-    CIVIL_STATUS_PORT,
-    DEPARTMENTS_PORT,
-    RESIDENCE_PORT,
-    SOCIAL_INSURANCE_PORT,
+    CIVIL_STATUS,
+    DEPARTMENTS,
+    RESIDENCE,
+    SOCIAL_INSURANCE,
 )
 from lienthong_routing.rules import agency_for
 from tests.support import eventually, free_port
@@ -30,11 +30,11 @@ def test_the_shipped_agencies_serve_every_agency_routing_assigns_tasks_to() -> N
 
 
 def test_the_shipped_agencies_point_at_the_embedded_simulators() -> None:
-    endpoints = {a.code: a.endpoint for a in load_agencies(DEFAULT_AGENCIES_FILE).agencies}
-    assert f":{CIVIL_STATUS_PORT}/" in str(endpoints["civil-status"])
-    assert f":{RESIDENCE_PORT}/" in str(endpoints["police-residence"])
-    assert f":{SOCIAL_INSURANCE_PORT}/" in str(endpoints["social-insurance"])
-    assert f":{DEPARTMENTS_PORT}/" in str(endpoints["tax"])
+    simulators = {a.code: a.simulator for a in load_agencies(DEFAULT_AGENCIES_FILE).agencies}
+    assert simulators["civil-status"] == CIVIL_STATUS
+    assert simulators["police-residence"] == RESIDENCE
+    assert simulators["social-insurance"] == SOCIAL_INSURANCE
+    assert simulators["tax"] == DEPARTMENTS
 
 
 async def test_tasks_for_the_simulated_agencies_come_back_answered_by_themselves(

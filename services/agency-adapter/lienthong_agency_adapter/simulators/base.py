@@ -80,6 +80,9 @@ class SimulatedSystem:
         self.callbacks_sent: list[int] = []
         self._random = random.Random(seed)
         self._background: set[asyncio.Task[None]] = set()
+        # One client for every callback, made at the first: a client per answer built a TLS
+        # context each time (half the embedded default's CPU under load). Closed by close().
+        self._http: httpx.AsyncClient | None = None
 
     async def gate(self, key: str) -> Gate:
         """Latency, then whether this call meets an outage, a random error, or gets through."""
@@ -109,32 +112,41 @@ class SimulatedSystem:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    def _callback_client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=10)
+        return self._http
+
     async def _answer(self, url: str, body: dict[str, Any]) -> None:
         await asyncio.sleep(self.behaviour.answer_delay_s)
         content = json.dumps(body).encode()
+        http = self._callback_client()
         try:
-            async with httpx.AsyncClient(timeout=10) as client:
-                async for attempt in AsyncRetrying(
-                    stop=stop_after_attempt(5),
-                    wait=wait_exponential_jitter(multiplier=0.2, max=3),
-                    reraise=True,
-                ):
-                    with attempt:
-                        response = await client.post(
-                            url,
-                            content=content,
-                            headers={
-                                "Content-Type": "application/json",
-                                **self.callback.headers(content),
-                            },
-                        )
-                        if response.status_code >= 500 or response.status_code == 409:
-                            raise RuntimeError(f"callback answered {response.status_code}")
-                self.callbacks_sent.append(response.status_code)
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(5),
+                wait=wait_exponential_jitter(multiplier=0.2, max=3),
+                reraise=True,
+            ):
+                with attempt:
+                    response = await http.post(
+                        url,
+                        content=content,
+                        headers={
+                            "Content-Type": "application/json",
+                            **self.callback.headers(content),
+                        },
+                    )
+                    if response.status_code >= 500 or response.status_code == 409:
+                        raise RuntimeError(f"callback answered {response.status_code}")
+            self.callbacks_sent.append(response.status_code)
         except Exception as exc:
             log.warning("simulator_callback_failed", error=type(exc).__name__)
 
     async def close(self) -> None:
+        """Cancel the answers not sent yet and close the callback client."""
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None

@@ -1,8 +1,10 @@
-"""The three simulated systems as the embedded default (`lienthong up`) runs them.
+"""The simulated systems as the embedded default (`lienthong up`) runs them.
 
-Ports and credentials match the shipped `agencies.yaml`, so with no configuration at all a
-task for `civil-status`, `police-residence` or `social-insurance` is delivered over real HTTP
-and answered a moment later. A port already in use is logged and skipped, never fatal.
+Each listens on a free loopback port chosen at start (`urls` says which), so two instances
+on one machine never share them; the shipped `agencies.yaml` names them `{simulator:NAME}`
+and the adapter points those endpoints at `urls` once they have started. Credentials match the
+shipped file, so with no configuration at all a task for `civil-status`, `police-residence`,
+`social-insurance` or a department is delivered over real HTTP and answered a moment later.
 """
 
 from __future__ import annotations
@@ -24,8 +26,13 @@ from lienthong_agency_adapter.simulators.social_insurance import social_insuranc
 
 log = structlog.get_logger("lienthong.agency_adapter.simulator")
 
+# The names `{simulator:NAME}` refers to in agencies.yaml.
+CIVIL_STATUS = "civil-status"
+RESIDENCE = "residence"
+SOCIAL_INSURANCE = "social-insurance"
+DEPARTMENTS = "departments"
+SYSTEMS = (CIVIL_STATUS, RESIDENCE, SOCIAL_INSURANCE, DEPARTMENTS)
 # Development credentials of the simulated systems (the same in the shipped agencies.yaml).
-CIVIL_STATUS_PORT, RESIDENCE_PORT, SOCIAL_INSURANCE_PORT, DEPARTMENTS_PORT = 8101, 8102, 8103, 8104
 CIVIL_STATUS_TOKEN = "dev-civil-status-token"  # noqa: S105 - simulator, development only
 CIVIL_STATUS_KEY = "dev-civil-status-key"
 SOCIAL_INSURANCE_SECRET = "dev-social-insurance-secret"  # noqa: S105 - simulator only
@@ -51,38 +58,25 @@ class EmbeddedSimulators:
             Behaviour(latency_s=0.05, answer_delay_s=answer_delay_s),
             CallbackCredentials(api_key=DEPARTMENTS_KEY),
         )
+        self.urls: dict[str, str] = {}  # system name → base URL, while running
         self._stack = AsyncExitStack()
 
-    def _apps(self) -> list[tuple[str, Any, int]]:
-        return [
-            (
-                "civil-status",
-                civil_status_app(self.civil_status, CIVIL_STATUS_TOKEN),
-                CIVIL_STATUS_PORT,
-            ),
-            ("residence", residence_app(self.residence), RESIDENCE_PORT),
-            (
-                "social-insurance",
-                social_insurance_app(self.social_insurance, SOCIAL_INSURANCE_SECRET),
-                SOCIAL_INSURANCE_PORT,
-            ),
-            (
-                "departments",
-                civil_status_app(self.departments, result_document=DEPARTMENTS_DOCUMENT),
-                DEPARTMENTS_PORT,
-            ),
-        ]
+    def _apps(self) -> dict[str, Any]:
+        return {
+            CIVIL_STATUS: civil_status_app(self.civil_status, CIVIL_STATUS_TOKEN),
+            RESIDENCE: residence_app(self.residence),
+            SOCIAL_INSURANCE: social_insurance_app(self.social_insurance, SOCIAL_INSURANCE_SECRET),
+            DEPARTMENTS: civil_status_app(self.departments, result_document=DEPARTMENTS_DOCUMENT),
+        }
 
     async def start(self) -> None:
-        for name, app, port in self._apps():
-            try:
-                url = await self._stack.enter_async_context(serving(app, self.host, port))
-            except OSError as exc:
-                log.warning("simulator_not_started", system=name, port=port, error=str(exc))
-                continue
-            log.info("simulator_started", system=name, url=url)
-        for system in (self.civil_status, self.social_insurance, self.departments):
+        systems = (self.civil_status, self.residence, self.social_insurance, self.departments)
+        for system in systems:
             self._stack.push_async_callback(system.close)
+        for name, app in self._apps().items():
+            self.urls[name] = await self._stack.enter_async_context(serving(app, self.host))
+            log.info("simulator_started", system=name, url=self.urls[name])
 
     async def stop(self) -> None:
+        self.urls.clear()
         await self._stack.aclose()
