@@ -195,6 +195,7 @@ class AdapterSettings(BaseSettings):
     poll_interval_s: float = Field(default=1.0, gt=0)
     signature_tolerance_s: int = Field(default=300, ge=1)
     simulators: bool | None = Field(
-        default=None, description="run the simulated legacy systems; unset = when embedded"
+        default=None,
+        description="run the simulated legacy systems; unset = when the agencies file names them",
     )
     simulator_answer_delay_s: float = Field(default=2.0, ge=0)

@@ -24,7 +24,10 @@ def build(context: ServiceContext) -> ServiceSpec:
     """Wire the agency-adapter service from the runtime's context (its one composition root)."""
     settings = AdapterSettings()
     book = load_agencies(settings.agencies_file)
-    simulated = context.settings.embedded if settings.simulators is None else settings.simulators
+    # Unset: the simulators run when the agencies file names them (the shipped demo file
+    # does; a city's own file does not), so the README's commands work on real parts too.
+    names_simulators = any(agency.simulator for agency in book.agencies)
+    simulated = names_simulators if settings.simulators is None else settings.simulators
     simulators = EmbeddedSimulators(settings.simulator_answer_delay_s) if simulated else None
     adapter = AgencyAdapter(context, settings, book)
     topics = [agency.topic for agency in book.agencies]
