@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import pytest
 
-from lienthong.bus import KafkaBus, PermanentError, Subscription, dlq_topic
+from lienthong.bus import KafkaBus, PermanentError, Subscription, UnknownTopic, dlq_topic
 from lienthong.cli.ops import replay_dead_letters
 from lienthong.events import Event, RawMessage, new_event
 from lienthong.telemetry import configure_tracing, trace_ids, tracer
@@ -266,3 +266,29 @@ async def test_two_members_of_a_group_split_the_partitions(infra: Infra, unique:
     finally:
         for bus in members:
             await bus.stop()
+
+
+async def test_a_subscription_with_types_is_handed_only_those(world: BusWorld) -> None:
+    """Other types are passed over from the header, before decoding: even a record whose body
+    would not decode is not this group's business when its type is another one."""
+    bus = await world.member()
+    await bus.ensure_topics({TOPIC: 2})
+    seen: list[tuple[str, int]] = []
+
+    async def record(e: Event) -> None:
+        seen.append((e.type, e.data["n"]))
+
+    wanted = frozenset({"test.wanted"})
+    bus.subscribe(Subscription("typed", [TOPIC], record, wanted))
+    events = [event("D1", n, "test.wanted" if n % 3 == 0 else "test.other") for n in range(9)]
+    await bus.publish(TOPIC, *events)
+    unreadable = RawMessage(TOPIC, b"D2", b"{not json", (("ce_type", b"test.other"),))
+    await bus.publish_raw([unreadable])
+    await bus.publish(TOPIC, event("D1", 9, "test.wanted"))
+    await eventually(lambda: len(seen) == 4, what="the four wanted events")
+    assert seen == [("test.wanted", n) for n in (0, 3, 6, 9)]
+    try:
+        buried = await bus.read_topic(dlq_topic("typed"))
+    except UnknownTopic:  # Kafka: never created, since nothing was dead-lettered
+        buried = []
+    assert buried == []

@@ -67,16 +67,28 @@ def dead_letter(
 class Deliverer:
     """Applies the policy to one record for one consumer group."""
 
-    def __init__(self, group: str, handler: Handler, policy: RetryPolicy, sink: DeadLetterSink):
+    def __init__(
+        self,
+        group: str,
+        handler: Handler,
+        policy: RetryPolicy,
+        sink: DeadLetterSink,
+        types: frozenset[str] | None = None,
+    ):
         self.group = group
         self.handler = handler
         self.policy = policy
         self.sink = sink
+        self._wanted = None if types is None else frozenset(t.encode() for t in types)
         self._ok = BUS_HANDLED.labels(group=group, outcome="ok")
+        self._skipped = BUS_HANDLED.labels(group=group, outcome="skipped")
         self._dead = BUS_HANDLED.labels(group=group, outcome="dead_letter")
         self._seconds = BUS_HANDLER_SECONDS.labels(group=group)
 
     async def deliver(self, raw: RawMessage, logical_topic: str) -> None:
+        if self._wanted is not None and not self._wants(raw):
+            self._skipped.inc()
+            return
         try:
             event = decode(raw)
         except MalformedEvent as exc:
@@ -91,6 +103,14 @@ class Deliverer:
             return
         self._ok.inc()
         self._seconds.observe(time.perf_counter() - started)
+
+    def _wants(self, raw: RawMessage) -> bool:
+        """From the `ce_type` header alone; a record without one is decoded (and, being
+        malformed, dead-lettered)."""
+        for name, value in raw.headers:
+            if name == "ce_type":
+                return value in self._wanted if self._wanted is not None else True
+        return True
 
     async def _handle_with_retries(self, event: Event) -> tuple[BaseException, int] | None:
         """None when handled; else the last error and the number of attempts made."""

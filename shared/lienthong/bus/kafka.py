@@ -172,7 +172,11 @@ class KafkaBus:
 
     async def _launch(self, subscription: Subscription) -> None:
         deliverer = Deliverer(
-            subscription.group, subscription.handler, self._policy, self._dead_letter
+            subscription.group,
+            subscription.handler,
+            self._policy,
+            self._dead_letter,
+            subscription.types,
         )
         consumer = _GroupConsumer(self, subscription, deliverer)
         await consumer.start()

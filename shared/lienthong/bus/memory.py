@@ -139,7 +139,9 @@ class InMemoryBus:
 
     async def _consume(self, subscription: Subscription, wakeup: asyncio.Event) -> None:
         group = subscription.group
-        deliverer = Deliverer(group, subscription.handler, self._policy, self._dead_letter)
+        deliverer = Deliverer(
+            group, subscription.handler, self._policy, self._dead_letter, subscription.types
+        )
         while not self._stopping:
             wakeup.clear()
             work = self._pending(subscription)

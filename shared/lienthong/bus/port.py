@@ -38,11 +38,16 @@ def dlq_topic(group: str) -> str:
 
 @dataclass(frozen=True)
 class Subscription:
-    """A consumer group reading `topics`, handing each event to `handler`."""
+    """A consumer group reading `topics`, handing each event to `handler`.
+
+    `types`, when given, are the event types the handler wants: a record whose `ce_type`
+    header names another type is passed over before it is decoded (most of `dossier.events`
+    is other services' business), and counted as skipped."""
 
     group: str
     topics: Sequence[str]
     handler: Handler
+    types: frozenset[str] | None = None
 
 
 class Bus(Protocol):

@@ -90,7 +90,9 @@ class Host:
         await self.bus.ensure_topics(self.topics())
         for spec in self.specs:
             if spec.handlers and spec.consumes:
-                self.bus.subscribe(Subscription(spec.group, spec.consumes, spec.dispatch))
+                self.bus.subscribe(
+                    Subscription(spec.group, spec.consumes, spec.dispatch, frozenset(spec.handlers))
+                )
         for spec in self.specs:
             for hook in spec.setup:
                 await hook()

@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from lienthong.metrics import STORE_OPERATIONS
@@ -24,6 +26,22 @@ from lienthong.store.memory_index import (
 )
 from lienthong.store.port import VERSION_FIELD, Document, DuplicateKey, Filter, SortSpec
 from lienthong.store.query import matches, sort_documents
+
+_IMMUTABLE = (str, int, float, bool, bytes, type(None), datetime, date, Decimal)
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of a stored document: its dicts and lists copied, its scalars shared
+    (they are immutable). Several times cheaper than `copy.deepcopy`, which the embedded
+    default spent a third of its CPU in."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _copy(item) for key, item in value.items()}
+    if kind is list:
+        return [_copy(item) for item in value]
+    if isinstance(value, _IMMUTABLE):
+        return value
+    return copy.deepcopy(value)
 
 
 class InMemoryCollection:
@@ -90,12 +108,12 @@ class InMemoryCollection:
         if document["_id"] in self._documents:
             raise DuplicateKey(self.name, f"_id={document['_id']}")
         self._check_unique(document)
-        self._put(copy.deepcopy(document))
+        self._put(_copy(document))
 
     async def get(self, id: str) -> Document | None:
         self._count("get")
         found = self._documents.get(id)
-        return copy.deepcopy(found) if found is not None else None
+        return _copy(found) if found is not None else None
 
     async def find(
         self, filter: Filter | None = None, *, sort: SortSpec = (), limit: int = 0, skip: int = 0
@@ -104,7 +122,7 @@ class InMemoryCollection:
         selected = self._matching(filter)
         selected = sort_documents(selected, sort) if sort else selected
         selected = selected[skip:]
-        return copy.deepcopy(selected[:limit] if limit else selected)
+        return _copy(selected[:limit] if limit else selected)
 
     async def count(self, filter: Filter | None = None) -> int:
         self._count("count")
@@ -115,7 +133,7 @@ class InMemoryCollection:
         if not upsert and document["_id"] not in self._documents:
             return
         self._check_unique(document)
-        self._put(copy.deepcopy(document))
+        self._put(_copy(document))
 
     async def put_if_newer(self, document: Document, version: int) -> bool:
         self._count("put_if_newer")
@@ -124,7 +142,7 @@ class InMemoryCollection:
             return False
         candidate = {**document, VERSION_FIELD: version}
         self._check_unique(candidate)
-        self._put(copy.deepcopy(candidate))
+        self._put(_copy(candidate))
         return True
 
     async def update(self, id: str, set_fields: Mapping[str, Any]) -> bool:
@@ -132,13 +150,13 @@ class InMemoryCollection:
         current = self._documents.get(id)
         if current is None:
             return False
-        updated = copy.deepcopy(current)
+        updated = _copy(current)
         for path, value in set_fields.items():
             target = updated
             *parents, leaf = path.split(".")
             for part in parents:
                 target = target.setdefault(part, {})
-            target[leaf] = copy.deepcopy(value)
+            target[leaf] = _copy(value)
         self._check_unique(updated)
         self._put(updated)
         return True
