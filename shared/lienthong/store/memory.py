@@ -122,7 +122,7 @@ class InMemoryCollection:
         selected = self._matching(filter)
         selected = sort_documents(selected, sort) if sort else selected
         selected = selected[skip:]
-        return _copy(selected[:limit] if limit else selected)
+        return [_copy(d) for d in (selected[:limit] if limit else selected)]
 
     async def count(self, filter: Filter | None = None) -> int:
         self._count("count")
