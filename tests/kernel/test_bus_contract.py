@@ -292,3 +292,29 @@ async def test_a_subscription_with_types_is_handed_only_those(world: BusWorld) -
     except UnknownTopic:  # Kafka: never created, since nothing was dead-lettered
         buried = []
     assert buried == []
+
+
+@pytest.mark.kafka
+async def test_a_member_is_told_when_its_partitions_are_taken(infra: Infra, unique: str) -> None:
+    """What a member cached about its partitions' dossiers is forgotten when a second
+    member joins the group and takes some of them."""
+    first = KafkaBus(infra.kafka_bootstrap, client_id="first", topic_prefix=f"{unique}.")
+    second = KafkaBus(infra.kafka_bootstrap, client_id="second", topic_prefix=f"{unique}.")
+    revoked: list[str] = []
+
+    async def nothing(e: Event) -> None:
+        return None
+
+    await first.start()
+    try:
+        await first.ensure_topics({TOPIC: 4})
+        first.subscribe(
+            Subscription("owners", [TOPIC], nothing, on_revoked=lambda: revoked.append("first"))
+        )
+        await eventually(lambda: bool(first.assigned_partitions("owners", TOPIC)), what="assigned")
+        second.subscribe(Subscription("owners", [TOPIC], nothing))
+        await second.start()
+        await eventually(lambda: "first" in revoked, timeout=60, what="the first told")
+    finally:
+        await second.stop()
+        await first.stop()

@@ -50,7 +50,7 @@ def build(
         codes=DossierCodes(context.store),
         runtime=context.settings,
     )
-    projection = TrackingProjection(context.store.collection(TRACKING))
+    projection = TrackingProjection(context.cached(TRACKING))
     router = build_router(intake, projection)
     router.include_router(build_pages(intake, projection))
     return ServiceSpec(

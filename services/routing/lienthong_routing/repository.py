@@ -35,6 +35,7 @@ BUCKET = timedelta(minutes=15)
 # its bucket (or by a consumer whose clock is a little behind) is still found next time.
 SWEEP_OVERLAP = timedelta(minutes=5)
 LATE = "late"
+WORKFLOWS = "workflows"
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -62,9 +63,10 @@ def buckets_between(first: datetime, last: datetime) -> list[str]:
 
 
 class WorkflowRepository:
-    def __init__(self, store: Store, partitions: int) -> None:
+    def __init__(self, store: Store, partitions: int, workflows: Collection | None = None) -> None:
+        """`workflows`: the collection of folded states (the service passes its cached one)."""
         self.store = store
-        self.workflows = store.collection("workflows")
+        self.workflows = workflows or store.collection(WORKFLOWS)
         self.open_steps = store.collection("open_steps")
         self.alarms = store.collection("alarms")
         self.marks = store.collection("sweep_marks")

@@ -15,7 +15,7 @@ from lienthong_routing.config import RoutingConfig
 from lienthong_routing.http import routes
 from lienthong_routing.reaction import Decider
 from lienthong_routing.replay import catch_up
-from lienthong_routing.repository import WorkflowRepository
+from lienthong_routing.repository import WORKFLOWS, WorkflowRepository
 from lienthong_routing.rules import RoutingRules
 
 SUMMARY = " ".join((__doc__ or "").split("\n\n")[1].split())
@@ -60,7 +60,9 @@ def compose(
     rules = rules or RoutingRules.shipped(
         config.warning_working_days, config.apology_extension_working_days
     )
-    repository = WorkflowRepository(context.store, context.settings.dossier_partitions)
+    repository = WorkflowRepository(
+        context.store, context.settings.dossier_partitions, context.cached(WORKFLOWS)
+    )
     routing = Routing(
         rules,
         repository,

@@ -14,7 +14,7 @@ from typing import Any
 
 from lienthong.bus import Handler
 from lienthong.events import Event
-from lienthong.store import Collection, Document, Store
+from lienthong.store import Collection, Document
 from lienthong_survey.record import DossierRecord, Fold
 
 DOSSIERS = "dossiers"
@@ -62,8 +62,9 @@ def _mapping(pairs: list[dict[str, Any]], key: str, value: str) -> dict[str, Any
 
 
 class DossierProjection:
-    def __init__(self, store: Store) -> None:
-        self._dossiers: Collection = store.collection(DOSSIERS)
+    def __init__(self, dossiers: Collection) -> None:
+        """`dossiers`: the DOSSIERS collection (the service passes its cached one)."""
+        self._dossiers = dossiers
 
     async def prepare(self) -> None:
         await self._dossiers.ensure_index([("month", 1)])

@@ -19,7 +19,7 @@ from lienthong_survey.api import build_api, build_stats_api
 from lienthong_survey.invitations import Invitations
 from lienthong_survey.limits import WindowLimiter
 from lienthong_survey.pages import build_pages
-from lienthong_survey.projection import PROJECTIONS, DossierProjection
+from lienthong_survey.projection import DOSSIERS, PROJECTIONS, DossierProjection
 from lienthong_survey.questions import load_evaluation, load_question_set
 from lienthong_survey.settings import SurveySettings
 from lienthong_survey.statistics import Statistics
@@ -58,7 +58,7 @@ def build(
     config = settings or SurveySettings()
     key = context.settings.token_key.get_secret_value().encode()
     questions, evaluation = load_question_set(), load_evaluation()
-    projection = DossierProjection(context.store)
+    projection = DossierProjection(context.cached(DOSSIERS))
     invitations = Invitations(context.store, context.bus, projection, questions, config, key, clock)
     answers = Answers(
         context.store, context.bus, projection, invitations, questions, config, key, clock

@@ -15,7 +15,13 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import (
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.partitioner import DefaultPartitioner
@@ -288,6 +294,20 @@ async def _start_offsets(
     return starts
 
 
+class _Revocations(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Tells the subscription when partitions are taken away (see `Subscription`)."""
+
+    def __init__(self, on_revoked: Callable[[], None] | None) -> None:
+        self._on_revoked = on_revoked
+
+    async def on_partitions_revoked(self, revoked: object) -> None:
+        if self._on_revoked is not None:
+            self._on_revoked()
+
+    async def on_partitions_assigned(self, assigned: object) -> None:
+        return None
+
+
 class _GroupConsumer:
     """One consumer group member: fetch a batch, handle per partition in order, commit."""
 
@@ -300,7 +320,8 @@ class _GroupConsumer:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._consumer.subscribe([self._bus.physical(t) for t in self._subscription.topics])
+        topics = [self._bus.physical(t) for t in self._subscription.topics]
+        self._consumer.subscribe(topics, listener=_Revocations(self._subscription.on_revoked))
         await self._consumer.start()
         self._task = asyncio.create_task(self._run(), name=f"consumer:{self._subscription.group}")
 

@@ -42,12 +42,16 @@ class Subscription:
 
     `types`, when given, are the event types the handler wants: a record whose `ce_type`
     header names another type is passed over before it is decoded (most of `dossier.events`
-    is other services' business), and counted as skipped."""
+    is other services' business), and counted as skipped.
+
+    `on_revoked` is called when partitions are taken from this member (a rebalance): what
+    the member cached about the dossiers it owned may then be written by another one."""
 
     group: str
     topics: Sequence[str]
     handler: Handler
     types: frozenset[str] | None = None
+    on_revoked: Callable[[], None] | None = None
 
 
 class Bus(Protocol):

@@ -66,10 +66,8 @@ class Host:
         shapes_file = settings.store_query_shapes_file
         self._shapes = QueryShapes(shapes_file) if shapes_file else None
         self.stores: dict[str, Store] = {name: self._store_for(name) for name in names}
-        self.specs: list[ServiceSpec] = [
-            available[name](ServiceContext(name, settings, self.bus, self.stores[name]))
-            for name in names
-        ]
+        self.contexts = {n: ServiceContext(n, settings, self.bus, self.stores[n]) for n in names}
+        self.specs: list[ServiceSpec] = [available[n](self.contexts[n]) for n in names]
 
     def _store_for(self, service: str) -> Store:
         if self._mongo is None:
@@ -90,8 +88,15 @@ class Host:
         await self.bus.ensure_topics(self.topics())
         for spec in self.specs:
             if spec.handlers and spec.consumes:
+                context = self.contexts.get(spec.name)
                 self.bus.subscribe(
-                    Subscription(spec.group, spec.consumes, spec.dispatch, frozenset(spec.handlers))
+                    Subscription(
+                        spec.group,
+                        spec.consumes,
+                        spec.dispatch,
+                        frozenset(spec.handlers),
+                        on_revoked=context.forget_cached if context else None,
+                    )
                 )
         for spec in self.specs:
             for hook in spec.setup:

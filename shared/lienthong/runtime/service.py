@@ -18,6 +18,7 @@ from lienthong.bus import Bus, Handler
 from lienthong.events import Event
 from lienthong.settings import Settings
 from lienthong.store import Store
+from lienthong.store.cache import CachedCollection
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -30,6 +31,18 @@ class ServiceContext:
     settings: Settings
     bus: Bus
     store: Store
+    caches: list[CachedCollection] = field(default_factory=list)
+
+    def cached(self, collection: str) -> CachedCollection:
+        """The service's collection behind a read-through cache of what its consumer wrote
+        (`lienthong.store.cache`); the runtime forgets it whenever the group rebalances."""
+        cache = CachedCollection(self.store.collection(collection))
+        self.caches.append(cache)
+        return cache
+
+    def forget_cached(self) -> None:
+        for cache in self.caches:
+            cache.forget_all()
 
 
 @dataclass

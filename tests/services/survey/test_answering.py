@@ -8,7 +8,7 @@ from typing import Any
 
 from lienthong.security import mint_token
 from lienthong_survey.invitations import Invitations
-from lienthong_survey.projection import DossierProjection
+from lienthong_survey.projection import DOSSIERS, DossierProjection
 from lienthong_survey.questions import load_question_set
 from lienthong_survey.settings import SurveySettings
 from tests.services.survey.conftest import MOBILE, Embedded, events_of, staff_headers, token_for
@@ -165,7 +165,7 @@ async def test_at_most_one_reminder(embedded: Embedded) -> None:
     invitations = Invitations(
         store,
         embedded.bus,
-        DossierProjection(store),
+        DossierProjection(store.collection(DOSSIERS)),
         load_question_set(),
         SurveySettings(),
         embedded.settings.token_key.get_secret_value().encode(),
