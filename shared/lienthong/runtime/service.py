@@ -17,7 +17,7 @@ from fastapi import APIRouter
 from lienthong.bus import Bus, Handler
 from lienthong.events import Event
 from lienthong.settings import Settings
-from lienthong.store import Store
+from lienthong.store import Collection, InMemoryStore, Store
 from lienthong.store.cache import CachedCollection
 
 Hook = Callable[[], Awaitable[None]]
@@ -33,9 +33,12 @@ class ServiceContext:
     store: Store
     caches: list[CachedCollection] = field(default_factory=list)
 
-    def cached(self, collection: str) -> CachedCollection:
+    def cached(self, collection: str) -> Collection:
         """The service's collection behind a read-through cache of what its consumer wrote
-        (`lienthong.store.cache`); the runtime forgets it whenever the group rebalances."""
+        (`lienthong.store.cache`); the runtime forgets it whenever the group rebalances. The
+        in-memory store has no round trips to save: its collection is given as it is."""
+        if isinstance(self.store, InMemoryStore):
+            return self.store.collection(collection)
         cache = CachedCollection(self.store.collection(collection))
         self.caches.append(cache)
         return cache

@@ -13,6 +13,8 @@ import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from prometheus_client import Counter
+
 from lienthong.metrics import STORE_OPERATIONS
 from lienthong.store.copying import copy_document as _copy
 from lienthong.store.memory_index import (
@@ -30,6 +32,7 @@ class InMemoryCollection:
     def __init__(self, name: str, store: str = "memory") -> None:
         self.name = name
         self._store = store
+        self._counters: dict[str, Counter] = {}
         self._documents: dict[str, Document] = {}
         self._order: dict[str, int] = {}  # _id -> insertion number
         self._sequence = itertools.count()
@@ -37,7 +40,10 @@ class InMemoryCollection:
         self._unique: list[UniqueIndex] = []
 
     def _count(self, operation: str) -> None:
-        STORE_OPERATIONS.labels(store=self._store, operation=operation).inc()
+        counter = self._counters.get(operation)
+        if counter is None:
+            counter = self._counters[operation] = STORE_OPERATIONS.labels(self._store, operation)
+        counter.inc()
 
     def _indexes(self) -> list[FieldIndex | UniqueIndex]:
         return [*self._by_field.values(), *self._unique]

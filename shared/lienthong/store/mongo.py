@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import structlog
+from prometheus_client import Counter
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -37,6 +38,7 @@ class MongoCollection:
         self.name = collection.name
         self._c = collection
         self._store = collection.database.name
+        self._counters: dict[str, Counter] = {}
         self._shapes = shapes
 
     def _record(self, operation: str, filter: Filter | None, sort: SortSpec = ()) -> None:
@@ -44,7 +46,10 @@ class MongoCollection:
             self._shapes.record(shape_of(self._store, self.name, operation, filter, sort))
 
     def _count(self, operation: str) -> None:
-        STORE_OPERATIONS.labels(store=self._store, operation=operation).inc()
+        counter = self._counters.get(operation)
+        if counter is None:
+            counter = self._counters[operation] = STORE_OPERATIONS.labels(self._store, operation)
+        counter.inc()
 
     async def ensure_index(
         self, fields: Sequence[tuple[str, int]], *, unique: bool = False
