@@ -45,6 +45,7 @@ from _procs import shielded
 from _profile import top_functions
 from _report import (
     TARGETS,
+    closing_the_gap,
     cost_vs_raw,
     latencies,
     outcomes,
@@ -192,6 +193,7 @@ def section(
         cost = cost_vs_raw(metrics, extra["baselines"], summary["services_cpu_s_per_dossier"])
         extra = {**extra, "cost_vs_raw": cost}
     services = list(SERVICES) if not layout.embedded else ["lienthong"]
+    goal = "embedded_dossiers_per_second" if layout.embedded else "dossiers_per_second"
     return {
         "measured_at": datetime.now(UTC).isoformat(),
         "run_id": layout.run_id,
@@ -221,6 +223,7 @@ def section(
         "per_service": summary["services"],
         "cpu": summary["cpu"],
         "where_the_time_goes": where_the_time_goes(summary["cpu"], services),
+        "closing_the_gap": closing_the_gap(summary["cpu"], metrics, TARGETS[goal]),
         **extra,
         "caveats": CAVEATS["embedded" if layout.embedded else "real"],
         "load_average_1m": round(os.getloadavg()[0], 2),
