@@ -7,13 +7,13 @@ from collections import defaultdict
 
 import pytest
 
-from lienthong.bus import KafkaBus, PermanentError, Subscription, UnknownTopic, dlq_topic
+from lienthong.bus import Bus, KafkaBus, PermanentError, Subscription, UnknownTopic, dlq_topic
 from lienthong.cli.ops import replay_dead_letters
 from lienthong.events import Event, RawMessage, new_event
 from lienthong.telemetry import configure_tracing, trace_ids, tracer
 from tests.conftest import Infra
 from tests.kernel.conftest import BusWorld
-from tests.support import eventually
+from tests.support import eventually, eventually_async
 
 TOPIC = "dossier.events"
 
@@ -295,12 +295,20 @@ async def test_a_subscription_with_types_is_handed_only_those(world: BusWorld) -
 
 
 @pytest.mark.kafka
-async def test_a_member_is_told_when_its_partitions_are_taken(infra: Infra, unique: str) -> None:
-    """What a member cached about its partitions' dossiers is forgotten when a second
-    member joins the group and takes some of them."""
+async def test_a_member_is_told_when_its_partitions_are_taken_after_its_batch_in_hand(
+    infra: Infra, unique: str
+) -> None:
+    """What a member cached about its partitions' dossiers is forgotten when a second member
+    joins and takes some of them, and only once the handlers in flight are done (else they
+    would cache again what is no longer theirs)."""
     first = KafkaBus(infra.kafka_bootstrap, client_id="first", topic_prefix=f"{unique}.")
     second = KafkaBus(infra.kafka_bootstrap, client_id="second", topic_prefix=f"{unique}.")
-    revoked: list[str] = []
+    log: list[str] = []
+
+    async def slow(e: Event) -> None:
+        log.append(f"start {e.data['n']}")
+        await asyncio.sleep(1.5)
+        log.append(f"end {e.data['n']}")
 
     async def nothing(e: Event) -> None:
         return None
@@ -308,13 +316,57 @@ async def test_a_member_is_told_when_its_partitions_are_taken(infra: Infra, uniq
     await first.start()
     try:
         await first.ensure_topics({TOPIC: 4})
-        first.subscribe(
-            Subscription("owners", [TOPIC], nothing, on_revoked=lambda: revoked.append("first"))
-        )
+        told = Subscription("owners", [TOPIC], slow, on_revoked=lambda: log.append("revoked"))
+        first.subscribe(told)
         await eventually(lambda: bool(first.assigned_partitions("owners", TOPIC)), what="assigned")
+        await first.publish(TOPIC, *[event(f"D{n}", n) for n in range(4)])
+        await eventually(lambda: any(x.startswith("start") for x in log), what="a batch in hand")
         second.subscribe(Subscription("owners", [TOPIC], nothing))
         await second.start()
-        await eventually(lambda: "first" in revoked, timeout=60, what="the first told")
+        await eventually(lambda: "revoked" in log, timeout=60, what="the first told")
+        before = log[: log.index("revoked")]
+        started = [x for x in before if x.startswith("start")]
+        assert started, log
+        for entry in started:  # every handler that had begun was done before the news
+            assert entry.replace("start", "end") in before, log
     finally:
         await second.stop()
         await first.stop()
+
+
+async def test_headers_without_a_value_or_given_twice_are_dead_lettered_not_fatal(
+    world: BusWorld,
+) -> None:
+    """Kafka allows a header with a null value and a header given twice; such a record is
+    malformed for us, and the consumer goes on (a typed subscription too)."""
+    bus = await world.member()
+    await bus.ensure_topics({TOPIC: 1})
+    handled: list[int] = []
+
+    async def record(e: Event) -> None:
+        handled.append(e.data["n"])
+
+    wanted = frozenset({"test.happened"})
+    bus.subscribe(Subscription("strict", [TOPIC], record, wanted))
+    good = event("D1", 1)
+    null_id = (("ce_type", b"test.happened"), ("ce_id", None), ("ce_source", b"/t"))
+    twice = (("ce_type", b"test.other"), ("ce_type", b"test.happened"), ("ce_id", b"x"))
+    await bus.publish(TOPIC, good)
+    await bus.publish_raw(
+        [
+            RawMessage(TOPIC, b"D1", b"{}", null_id),  # type: ignore[arg-type]
+            RawMessage(TOPIC, b"D1", b"{}", twice),
+        ]
+    )
+    await bus.publish(TOPIC, event("D1", 2))
+    await eventually(lambda: handled == [1, 2], what="the events around the bad headers")
+    await eventually_async(
+        lambda: _count_dead(bus, "strict", 2), what="both bad records dead-lettered"
+    )
+
+
+async def _count_dead(bus: Bus, group: str, expected: int) -> bool:
+    try:
+        return len(await bus.read_topic(dlq_topic(group))) == expected
+    except UnknownTopic:
+        return False

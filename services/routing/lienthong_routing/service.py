@@ -74,7 +74,11 @@ def compose(
     )
 
     async def fold_stream() -> int:
-        return await catch_up(routing, DECIDERS)
+        dossiers = await catch_up(routing, DECIDERS)
+        # It saved every dossier of the stream, not only those of partitions this replica's
+        # consumer owns: what the cache would hold of the others is another member's to write.
+        context.forget_cached()
+        return dossiers
 
     async def start() -> None:
         await routing.start()

@@ -107,10 +107,10 @@ class Deliverer:
     def _wants(self, raw: RawMessage) -> bool:
         """From the `ce_type` header alone; a record without one is decoded (and, being
         malformed, dead-lettered)."""
-        for name, value in raw.headers:
-            if name == "ce_type":
-                return value in self._wanted if self._wanted is not None else True
-        return True
+        types = [value for name, value in raw.headers if name == "ce_type"]
+        if len(types) != 1 or not isinstance(types[0], bytes):
+            return True  # decoded, found malformed, dead-lettered
+        return types[0] in self._wanted if self._wanted is not None else True
 
     async def _handle_with_retries(self, event: Event) -> tuple[BaseException, int] | None:
         """None when handled; else the last error and the number of attempts made."""

@@ -12,7 +12,7 @@ logical names (`dossier.events`); the prefix is applied here, and only here.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import structlog
 from aiokafka import (
@@ -295,13 +295,20 @@ async def _start_offsets(
 
 
 class _Revocations(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Tells the subscription when partitions are taken away (see `Subscription`)."""
+    """Tells the subscription when partitions are taken away (see `Subscription`).
 
-    def __init__(self, on_revoked: Callable[[], None] | None) -> None:
+    aiokafka calls it from its coordinator while the member may still be handling a batch of
+    the partitions being taken: the handlers in flight could write (and cache) after being
+    told. So it first waits for the batch in hand to be handled (not committed: a commit then
+    fails and the new owner sees those records again, as at-least-once allows)."""
+
+    def __init__(self, on_revoked: Callable[[], None] | None, idle: asyncio.Event) -> None:
         self._on_revoked = on_revoked
+        self._idle = idle
 
-    async def on_partitions_revoked(self, revoked: object) -> None:
-        if self._on_revoked is not None:
+    async def on_partitions_revoked(self, revoked: Collection[TopicPartition]) -> None:
+        if self._on_revoked is not None and revoked:  # (called with none on the first join)
+            await self._idle.wait()
             self._on_revoked()
 
     async def on_partitions_assigned(self, assigned: object) -> None:
@@ -318,10 +325,13 @@ class _GroupConsumer:
         self._consumer = bus.consumer(subscription.group, max_poll_records=bus._batch_size)
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()  # no batch being handled
+        self._idle.set()
 
     async def start(self) -> None:
         topics = [self._bus.physical(t) for t in self._subscription.topics]
-        self._consumer.subscribe(topics, listener=_Revocations(self._subscription.on_revoked))
+        listener = _Revocations(self._subscription.on_revoked, self._idle)
+        self._consumer.subscribe(topics, listener=listener)
         await self._consumer.start()
         self._task = asyncio.create_task(self._run(), name=f"consumer:{self._subscription.group}")
 
@@ -354,7 +364,11 @@ class _GroupConsumer:
                 )
                 if not batches:
                     continue
-                await asyncio.gather(*(self._drain(records) for records in batches.values()))
+                self._idle.clear()
+                try:
+                    await asyncio.gather(*(self._drain(r) for r in batches.values()))
+                finally:
+                    self._idle.set()
                 await self._commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
         except BaseException as exc:
             log.error("consumer_crashed", group=group, error=type(exc).__name__)

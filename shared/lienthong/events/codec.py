@@ -82,11 +82,14 @@ _FIELD_OF_HEADER[_CONTENT_TYPE] = "datacontenttype"
 def decode(raw: RawMessage) -> Event:
     """Parse and validate a record; raises MalformedEvent with the reason."""
     try:
-        fields: dict[str, Any] = {
-            _FIELD_OF_HEADER[name]: value.decode()
-            for name, value in raw.headers
-            if name in _FIELD_OF_HEADER
-        }
+        fields: dict[str, Any] = {}
+        for name, value in raw.headers:
+            if name in _FIELD_OF_HEADER:
+                if not isinstance(value, bytes):  # Kafka allows a header without a value
+                    raise ValueError(f"header {name} has no value")
+                if _FIELD_OF_HEADER[name] in fields:
+                    raise ValueError(f"header {name} appears twice")
+                fields[_FIELD_OF_HEADER[name]] = value.decode()
         fields["data"] = pydantic_core.from_json(raw.value) if raw.value else {}
         return Event.model_validate(fields)
     except (UnicodeDecodeError, ValueError, ValidationError) as exc:
