@@ -119,3 +119,19 @@ async def test_indexed_equality_queries_follow_every_write(store: Store) -> None
     await steps.update("s3", {"code": "C0"})  # C0 was freed by the delete
     assert await ids({"code": "C0"}) == ["s3"]
     assert await ids({"code": "C3"}) == []
+
+
+async def test_concurrent_guarded_writes_leave_the_newest_and_raise_nothing(store: Store) -> None:
+    """Sweep marks and purge marks are written by replicas at once: whatever the order, the
+    newest version stays, and a stale write is a quiet False, never an error."""
+    marks = store.collection("marks")
+    for round_ in range(5):
+        mark = f"m{round_}"
+        results = await asyncio.gather(
+            *(marks.put_if_newer({"_id": mark, "at": v}, v) for v in range(1, 9))
+        )
+        assert True in results
+        assert (await marks.get(mark) or {})["_version"] == 8, "the first writes of a new mark"
+        await asyncio.gather(*(marks.put_if_newer({"_id": mark, "at": v}, v) for v in (9, 5, 3, 2)))
+        stored = await marks.get(mark) or {}
+        assert (stored["_version"], stored["at"]) == (9, 9), "older writes never win"

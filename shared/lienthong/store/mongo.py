@@ -9,7 +9,8 @@ that is the counters (`mongo_counters`). Every round trip is counted in
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol
 
 import structlog
@@ -31,12 +32,57 @@ class _Counters(Protocol):
     async def increment(self, name: str, by: int = 1) -> int: ...
 
 
+class Server:
+    """Which server answers: MongoDB, or FerretDB (whose workarounds are taken only then).
+    Asked once (`buildInfo`), on the first need."""
+
+    def __init__(self, database: AsyncDatabase[Document]) -> None:
+        self._database = database
+        self._ferretdb: bool | None = None
+        self._asking = asyncio.Lock()
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def lock_for(self, collection: str, id: str) -> AsyncIterator[None]:
+        """One guarded write of a document at a time in this process (FerretDB only)."""
+        key = (collection, id)
+        lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:  # nobody queued behind: let it go
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    async def is_ferretdb(self) -> bool:
+        if self._ferretdb is None:
+            async with self._asking:
+                if self._ferretdb is None:
+                    info = await self._database.command("buildInfo")
+                    self._ferretdb = "ferretdbVersion" in info
+                    if self._ferretdb:
+                        log.info("store_ferretdb_detected", database=self._database.name)
+        return self._ferretdb
+
+
+# Tries of a guarded write that meets concurrent writers of the same document (see below).
+_GUARDED_TRIES = 8
+
+
 class MongoCollection:
     def __init__(
-        self, collection: AsyncCollection[Document], shapes: QueryShapes | None = None
+        self,
+        collection: AsyncCollection[Document],
+        shapes: QueryShapes | None = None,
+        server: Server | None = None,
     ) -> None:
         self.name = collection.name
         self._c = collection
+        self._server = server or Server(collection.database)
         self._store = collection.database.name
         self._counters: dict[str, Counter] = {}
         self._shapes = shapes
@@ -99,24 +145,44 @@ class MongoCollection:
             raise
 
     async def put_if_newer(self, document: Document, version: int) -> bool:
+        if not await self._server.is_ferretdb():
+            return await self._put_if_newer(document, version)
+        # FerretDB evaluates `$lt` in Go and then writes by `_id`: of two concurrent guarded
+        # writes the older may land last. Within a process they queue; across processes the
+        # race remains on FerretDB only (deploy/local/NOTES.md).
+        async with self._server.lock_for(self.name, document["_id"]):
+            return await self._put_if_newer(document, version)
+
+    async def _put_if_newer(self, document: Document, version: int) -> bool:
         # The filter matches only an older version. If an equal or newer one is stored, the
         # upsert tries to insert a second document with the same _id and the unique _id index
         # refuses it, atomically. FerretDB does not say which index refused, so look: a stored
-        # version >= ours means "stale"; anything else is a genuine unique-index conflict.
-        self._count("put_if_newer")
+        # version >= ours means "stale"; a lower one means a concurrent first write won the
+        # insert (try again: the filter now matches it); no document at all means another
+        # unique index refused ours.
         body = {k: v for k, v in document.items() if k != "_id"}
         body[VERSION_FIELD] = version
-        try:
-            await self._c.replace_one(
-                {"_id": document["_id"], VERSION_FIELD: {"$lt": version}}, body, upsert=True
-            )
-        except DuplicateKeyError as exc:
-            self._count("get")
-            stored = await self._c.find_one({"_id": document["_id"]}, {VERSION_FIELD: 1})
-            if stored is not None and stored.get(VERSION_FIELD, 0) >= version:
-                return False
-            raise DuplicateKey(self.name, _detail(exc)) from exc
-        return True
+        guard = {"_id": document["_id"], VERSION_FIELD: {"$lt": version}}
+        error: DuplicateKeyError | None = None
+        for _ in range(_GUARDED_TRIES):
+            self._count("put_if_newer")
+            try:
+                await self._c.replace_one(guard, body, upsert=True)
+            except DuplicateKeyError as exc:
+                error = exc
+                stored = await self._stored_version(document["_id"])
+                if stored is None:
+                    break
+                if stored >= version:
+                    return False
+                continue
+            return True
+        raise DuplicateKey(self.name, _detail(error) if error else "concurrent writers")
+
+    async def _stored_version(self, id: str) -> int | None:
+        self._count("get")
+        stored = await self._c.find_one({"_id": id}, {VERSION_FIELD: 1})
+        return None if stored is None else int(stored.get(VERSION_FIELD, 0))
 
     async def update(self, id: str, set_fields: Mapping[str, Any]) -> bool:
         self._count("update")
@@ -163,7 +229,7 @@ class MongoStore:
         self._db: AsyncDatabase[Document] = client[database]
         self._shapes = shapes
         self._counters: _Counters | None = None
-        self._detecting = asyncio.Lock()
+        self._server = Server(self._db)
         self._owns_client = False
 
     @classmethod
@@ -173,7 +239,7 @@ class MongoStore:
         return store
 
     def collection(self, name: str) -> MongoCollection:
-        return MongoCollection(self._db[name], self._shapes)
+        return MongoCollection(self._db[name], self._shapes, self._server)
 
     async def increment(self, name: str, by: int = 1) -> int:
         """Atomic on MongoDB and, by a fallback, on FerretDB: see `mongo_counters`."""
@@ -181,18 +247,13 @@ class MongoStore:
         return await counters.increment(name, by)
 
     async def is_ferretdb(self) -> bool:
-        info = await self._db.command("buildInfo")
-        return "ferretdbVersion" in info
+        return await self._server.is_ferretdb()
 
     async def _detect_counters(self) -> _Counters:
-        async with self._detecting:
-            if self._counters is None:
-                if await self.is_ferretdb():
-                    log.info("store_ferretdb_detected", workaround="ticket counters")
-                    self._counters = TicketCounters(self._db)
-                else:
-                    self._counters = AtomicCounters(self._db)
-            return self._counters
+        if self._counters is None:
+            ferretdb = await self._server.is_ferretdb()
+            self._counters = TicketCounters(self._db) if ferretdb else AtomicCounters(self._db)
+        return self._counters
 
     async def ping(self) -> None:
         await self._db.command("ping")
