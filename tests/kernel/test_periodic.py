@@ -184,3 +184,42 @@ async def test_wake_starts_the_next_round_without_waiting_for_the_interval() -> 
     await eventually(lambda: rounds == 3, 5, "the first round after the restart")
     await periodic.stop()
     assert rounds == 3
+
+
+async def test_a_round_stuck_past_the_grace_is_abandoned_by_stop() -> None:
+    """A round waiting on a dead server must not hold up the process's stop for ever."""
+    entered = asyncio.Event()
+
+    async def stuck() -> None:
+        entered.set()
+        await asyncio.Event().wait()
+
+    loop = Periodic(f"stuck-{uuid.uuid4().hex[:6]}", 60, stuck)
+    await loop.start()
+    await entered.wait()
+    with capture_logs() as logs:
+        await asyncio.wait_for(loop.stop(grace_s=0.2), timeout=5)
+    assert [e["event"] for e in logs] == ["periodic_round_abandoned"]
+    assert not loop.running
+
+
+async def test_an_interval_that_fails_is_logged_and_the_loop_goes_on() -> None:
+    rounds: list[int] = []
+    asked = itertools.count()
+
+    def interval() -> float:
+        if next(asked) == 0:
+            raise RuntimeError("configuration gone")
+        return 0.0
+
+    async def work() -> None:
+        rounds.append(1)
+
+    pauses = Pauses(rounds=3)
+    loop = Periodic(f"bad-interval-{uuid.uuid4().hex[:6]}", interval, work, sleep=pauses)
+    with capture_logs() as logs:
+        await loop.start()
+        await eventually(lambda: len(rounds) >= 3, what="three rounds")
+        await loop.stop()
+    assert "periodic_interval_failed" in [e["event"] for e in logs]
+    assert pauses.asked[0] == 60.0

@@ -81,13 +81,17 @@ class Periodic:
         """Start the next round now instead of at the end of the pause."""
         self._wakeup.set()
 
-    async def stop(self) -> None:
-        """Wait for the round in hand, then end the loop; a no-op when not running."""
+    async def stop(self, grace_s: float = 30.0) -> None:
+        """Wait for the round in hand (at most `grace_s`: a round stuck on a dead server must
+        not hold up the process's stop), then end the loop; a no-op when not running."""
         task, self._task = self._task, None
         if task is None:
             return
         self._stopping = True
-        await self._idle.wait()
+        try:
+            await asyncio.wait_for(self._idle.wait(), grace_s)
+        except TimeoutError:
+            log.warning("periodic_round_abandoned", task=self.name, after_s=grace_s)
         task.cancel()
         try:
             await task
@@ -118,7 +122,11 @@ class Periodic:
         PERIODIC_ROUND_SECONDS.labels(self.name).observe(self._monotonic() - started)
 
     def _next_pause(self) -> float:
-        interval = self._interval() if callable(self._interval) else self._interval
+        try:
+            interval = self._interval() if callable(self._interval) else self._interval
+        except Exception as exc:  # a broken interval must not end the loop unseen
+            log.warning("periodic_interval_failed", task=self.name, error=type(exc).__name__)
+            interval = 60.0
         spread = self._jitter * (2 * self._rng() - 1)
         return max(0.0, interval * (1 + spread))
 
