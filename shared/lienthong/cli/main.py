@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import socket
 import sys
 from collections.abc import Iterator
 from datetime import timedelta
@@ -98,6 +99,15 @@ def _serve(settings: Settings, services: list[str] | None) -> None:
     name = "+".join(services) if services else "lienthong"
     configure_logging(name, settings.log_level, settings.log_json)
     configure_tracing(name, settings.trace_export, settings.trace_sample_ratio)
+    # The port first: a second instance on a taken port stops here, before it joins consumer
+    # groups (a rebalance of the running instance) or starts simulators.
+    try:
+        listening = _listen(settings.host, settings.port)
+    except OSError as exc:
+        typer.echo(f"error: cannot listen on {settings.host}:{settings.port}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if settings.port == 0:  # --port 0: a free port, which callbacks must name
+        settings = settings.model_copy(update={"port": listening.getsockname()[1]})
     try:
         host = Host(settings, services)
     except ValueError as exc:
@@ -119,7 +129,21 @@ def _serve(settings: Settings, services: list[str] | None) -> None:
         access_log=False,  # query strings can hold tracking secrets
         lifespan="on",
     )
-    _GracefulServer(config).run()
+    _GracefulServer(config).run(sockets=[listening])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listening = socket.socket(family, socket.SOCK_STREAM)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind((host, port))
+    except OSError:
+        listening.close()
+        raise
+    listening.listen(2048)
+    listening.set_inheritable(True)
+    return listening
 
 
 @app.command()
