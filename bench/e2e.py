@@ -223,7 +223,7 @@ def section(
         "per_service": summary["services"],
         "cpu": summary["cpu"],
         "where_the_time_goes": where_the_time_goes(summary["cpu"], services),
-        "closing_the_gap": closing_the_gap(summary["cpu"], metrics, TARGETS[goal]),
+        "closing_the_gap": closing_the_gap(summary["cpu"], metrics, TARGETS[goal], layout.embedded),
         **extra,
         "caveats": CAVEATS["embedded" if layout.embedded else "real"],
         "load_average_1m": round(os.getloadavg()[0], 2),
