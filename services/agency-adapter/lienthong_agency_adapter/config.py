@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lienthong.topics import agency_tasks
@@ -165,8 +165,22 @@ class AgencyBook(BaseModel):
 
 
 def load_agencies(path: Path) -> AgencyBook:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return AgencyBook.model_validate(data)
+    """The agencies file, or a ValueError naming the file and what is wrong with it (the
+    runtime prints it as one line and exits 2)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"agencies file {path}: {exc}") from None
+    try:
+        book = AgencyBook.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ValueError(f"agencies file {path}: {problems}") from None
+    if not book.agencies:
+        raise ValueError(f"agencies file {path}: no agencies (LIENTHONG_ADAPTER_AGENCIES_FILE)")
+    return book
 
 
 class AdapterSettings(BaseSettings):

@@ -5,6 +5,11 @@ accident, exactly as with a database. Declared indexes are honoured as hash inde
 (`memory_index`): equality lookups on an indexed field read only the matching documents and
 unique indexes are enforced by one lookup, so the embedded default keeps its speed as dossiers
 accumulate.
+
+Its query language is the port's subset with Python's equality: unlike MongoDB, an equality
+does not match inside a list field, `None` does not match a missing field, `True == 1`, and a
+unique index lets a missing field and `None` coexist. No shipped query depends on those cases
+(the query-shape audit lists every shape; `tests/system/test_query_shapes.py`).
 """
 
 from __future__ import annotations

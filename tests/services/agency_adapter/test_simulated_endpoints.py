@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from structlog.testing import capture_logs
@@ -104,3 +105,22 @@ def test_the_check_command_checks_a_simulated_agency_against_its_own_simulator()
     assert result.exit_code == 0, result.output
     assert "simulated system 'civil-status'" in result.output
     assert "FAIL" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("agencies:\n  - code: [oops\n", "expected ',' or ']'"),
+        ("agencies:\n  - code: tax\n    connector: rest\n    concurrency: 0\n", "concurrency"),
+        ("agencies: []\n", "no agencies"),
+    ],
+)
+def test_a_broken_agencies_file_is_one_line_naming_the_file(
+    tmp_path: Path, text: str, says: str
+) -> None:
+    broken = tmp_path / "agencies.yaml"
+    broken.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match="agencies file") as refused:
+        load_agencies(broken)
+    assert str(broken) in str(refused.value)
+    assert says in str(refused.value)
