@@ -104,23 +104,11 @@ class ContactBook:
     async def purge(self, cutoff: datetime, now: datetime) -> int:
         """Forget the personal data of dossiers closed before `cutoff`, reading the contacts
         closed on one day at a time (`purge_days`)."""
-        purged, complete = 0, True
-        for day in await self.days.days_to_read(cutoff):
-            left = False
-            for doc in await self.collection.find({"closed_day": day}):
-                if "purged_at" in doc:
-                    continue
-                if _aware(doc["closed_at"]) >= cutoff:
-                    left = True
-                    continue
-                await self.collection.update(
-                    doc["_id"], {**dict.fromkeys(PERSONAL_FIELDS), "purged_at": now}
-                )
-                purged += 1
-            complete = complete and not left
-            if complete:
-                await self.days.advance_past(day, cutoff)
-        return purged
+
+        def ready(doc: Document) -> bool:
+            return _aware(doc["closed_at"]) < cutoff
+
+        return await self.days.purge(cutoff, now, ready, PERSONAL_FIELDS)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -127,23 +127,11 @@ class Outbox:
     async def purge(self, cutoff: datetime, now: datetime) -> int:
         """Drop recipients and bodies (personal data) of finished messages older than cutoff,
         reading the messages of one creation day at a time (`purge_days`)."""
-        purged, complete = 0, True
-        for day in await self.days.days_to_read(cutoff):
-            left = False
-            for doc in await self.messages.find({"created_day": day}):
-                if "purged_at" in doc:
-                    continue
-                if doc["status"] not in TERMINAL or _aware(doc["created_at"]) >= cutoff:
-                    left = True  # still in hand, or not old enough: a later round
-                    continue
-                await self.messages.update(
-                    doc["_id"], {**dict.fromkeys(BODY_FIELDS), "purged_at": now}
-                )
-                purged += 1
-            complete = complete and not left
-            if complete:
-                await self.days.advance_past(day, cutoff)
-        return purged
+
+        def ready(doc: Document) -> bool:
+            return doc["status"] in TERMINAL and _aware(doc["created_at"]) < cutoff
+
+        return await self.days.purge(cutoff, now, ready, BODY_FIELDS)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -12,9 +12,10 @@ retried on an old day holds it back and is purged later.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from lienthong.store import VERSION_FIELD, Collection
+from lienthong.store import VERSION_FIELD, Collection, Document
 
 PURGE_MARKS = "purge_marks"
 
@@ -52,6 +53,32 @@ class DayFiling:
             return []
         first, last = date.fromisoformat(mark["day"]), date.fromisoformat(day_of(cutoff))
         return [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+
+    async def purge(
+        self,
+        cutoff: datetime,
+        now: datetime,
+        ready: Callable[[Document], bool],
+        personal_fields: Sequence[str],
+    ) -> int:
+        """Blank `personal_fields` of the documents `ready` to go, day by day from the mark;
+        returns how many. The mark moves past each day with nothing left on it."""
+        purged, complete = 0, True
+        for day in await self.days_to_read(cutoff):
+            left = False
+            for doc in await self.documents.find({self.field: day}):
+                if "purged_at" in doc:
+                    continue
+                if not ready(doc):
+                    left = True  # still in hand, or not old enough: a later round
+                    continue
+                blank = {**dict.fromkeys(personal_fields), "purged_at": now}
+                await self.documents.update(doc["_id"], blank)
+                purged += 1
+            complete = complete and not left
+            if complete:
+                await self.advance_past(day, cutoff)
+        return purged
 
     async def advance_past(self, day: str, cutoff: datetime) -> None:
         """Nothing is left to purge on `day` or before: the mark moves to the next day. Never
