@@ -52,9 +52,9 @@ async def _consume(consumer: AIOKafkaConsumer, count: int) -> None:
             await consumer.commit({tp: b[-1].offset + 1 for tp, b in batches.items()})
 
 
-async def raw_kafka(bootstrap: str, topic: str, count: int, partitions: int) -> dict[str, Any]:
-    await create_missing_topics(bootstrap, {topic: partitions})
-    records = _records(topic, count)
+def raw_clients(bootstrap: str, topic: str) -> tuple[AIOKafkaProducer, AIOKafkaConsumer]:
+    """Plain aiokafka, set as the kernel's bus sets its clients (idempotent producer,
+    acks=all, 5 ms linger; a consumer group of its own, committing by hand): the baseline."""
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5
     )
@@ -65,6 +65,13 @@ async def raw_kafka(bootstrap: str, topic: str, count: int, partitions: int) -> 
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
+    return producer, consumer
+
+
+async def raw_kafka(bootstrap: str, topic: str, count: int, partitions: int) -> dict[str, Any]:
+    await create_missing_topics(bootstrap, {topic: partitions})
+    records = _records(topic, count)
+    producer, consumer = raw_clients(bootstrap, topic)
     await producer.start()
     await consumer.start()
     try:

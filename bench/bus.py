@@ -20,8 +20,8 @@ import time
 import uuid
 from datetime import UTC, datetime
 
+from _baselines import raw_clients
 from _infra import RESULTS, infrastructure, machine
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from lienthong.bus import KafkaBus, Subscription
 from lienthong.bus.kafka_admin import create_missing_topics
@@ -52,16 +52,7 @@ async def raw_run(bootstrap: str, events: list[Event]) -> float:
     topic = f"bench-raw-{uuid.uuid4().hex[:8]}"
     await create_missing_topics(bootstrap, {topic: PARTITIONS})
     records = [encode(e, topic) for e in events]
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5
-    )
-    consumer = AIOKafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=topic,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )
+    producer, consumer = raw_clients(bootstrap, topic)
     await producer.start()
     await consumer.start()
     received = 0
