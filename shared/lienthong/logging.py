@@ -48,13 +48,16 @@ def scrub(text: str) -> str:
     return _PHONE.sub("**********", text)
 
 
-def _mask(value: Any) -> Any:
+def mask_personal(value: Any) -> Any:
+    """A copy of a JSON-like value with personal data masked: values of personal keys
+    replaced whole, strings scrubbed. For whatever shows records to people (logs, operator
+    tools), so that the rule is written once."""
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, Mapping):
-        return {k: MASK if k in _PERSONAL_KEYS else _mask(v) for k, v in value.items()}
+        return {k: MASK if k in _PERSONAL_KEYS else mask_personal(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_mask(v) for v in value]
+        return [mask_personal(v) for v in value]
     return value
 
 
@@ -62,7 +65,7 @@ def mask_personal_data(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
     for key, value in list(event_dict.items()):
-        event_dict[key] = MASK if key in _PERSONAL_KEYS else _mask(value)
+        event_dict[key] = MASK if key in _PERSONAL_KEYS else mask_personal(value)
     return event_dict
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from lienthong.settings import Settings
 
-STAFF_ROLES = frozenset({"officer", "supervisor", "operator", "admin"})
+STAFF_ROLES = frozenset({"officer", "supervisor", "operator", "auditor", "admin"})
 Kind = Literal["staff", "agency"]
 
 

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     handler_backoff_initial_s: float = Field(default=0.2, ge=0)
     handler_backoff_max_s: float = Field(default=10.0, ge=0)
     consumer_batch_size: int = Field(default=500, ge=1)
+    catalogue_dir: Path | None = Field(
+        default=None,
+        description="a directory of catalogue YAML files to use instead of the shipped one",
+    )
     store_query_shapes_file: Path | None = Field(
         default=None, description="append each distinct query shape (no values) to this file"
     )

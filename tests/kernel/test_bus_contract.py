@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import AsyncIterator
 
 import pytest
 
-from lienthong.bus import Bus, KafkaBus, PermanentError, Subscription, UnknownTopic, dlq_topic
-from lienthong.cli.ops import replay_dead_letters
+from lienthong.bus import (
+    Bus,
+    InMemoryBus,
+    KafkaBus,
+    PermanentError,
+    Subscription,
+    UnknownTopic,
+    dlq_topic,
+)
 from lienthong.events import Event, RawMessage, new_event
+from lienthong.ops import Actor, DeadLetterBook
 from lienthong.telemetry import configure_tracing, trace_ids, tracer
 from tests.conftest import Infra
 from tests.kernel.conftest import BusWorld
@@ -142,11 +151,13 @@ async def test_failures_are_retried_then_dead_lettered_and_replayable(world: Bus
     assert by_type["RuntimeError"].header_str("dlq.attempts") == "3"
 
     healed = True
-    assert await replay_dead_letters(bus, "flaky") == 2
+    book, operator = DeadLetterBook(bus), Actor("tests", "operator")
+    assert (await book.replay_group("flaky", operator, pace_per_s=1000)).count == 2
     await eventually(
         lambda: attempts[2] == 2 and attempts[3] == 4, what="replayed messages handled"
     )
-    assert await replay_dead_letters(bus, "flaky") == 0, "a second replay must not repeat"
+    second = await book.replay_group("flaky", operator, pace_per_s=1000)
+    assert second.count == 0, "a second replay must not repeat"
     assert len(await letters()) == 2
 
 
@@ -370,3 +381,136 @@ async def _count_dead(bus: Bus, group: str, expected: int) -> bool:
         return len(await bus.read_topic(dlq_topic(group))) == expected
     except UnknownTopic:
         return False
+
+
+async def test_lag_is_the_end_minus_the_committed_offset(world: BusWorld) -> None:
+    bus = await world.member()
+    await bus.ensure_topics({TOPIC: 3})
+    handled: list[int] = []
+
+    async def record(e: Event) -> None:
+        handled.append(e.data["n"])
+
+    bus.subscribe(Subscription("lagging", [TOPIC], record))
+    await bus.publish(TOPIC, *[event(f"D{n}", n) for n in range(10)])
+
+    async def all_committed() -> bool:
+        committed = (await bus.offsets()).committed.get("lagging", {}).get(TOPIC, {})
+        return sum(committed.values()) == 10
+
+    await eventually_async(all_committed, what="the group's commits")
+    await bus.stop()
+    later = await world.member()  # the group is gone; records keep coming
+    await later.publish(TOPIC, *[event(f"E{n}", n) for n in range(5)])
+
+    snapshot = await later.offsets()
+    assert sum(snapshot.ends[TOPIC].values()) == 15
+    rows = [row for row in snapshot.lag_rows() if row.group == "lagging"]
+    assert [(row.topic, row.partition) for row in rows] == [(TOPIC, 0), (TOPIC, 1), (TOPIC, 2)]
+    for row in rows:
+        assert row.end == snapshot.ends[TOPIC][row.partition]
+        assert row.lag == row.end - row.committed >= 0
+    assert sum(row.committed for row in rows) == 10
+    assert sum(row.lag for row in rows) == 5
+    assert sorted(handled) == list(range(10))
+
+
+@pytest.mark.kafka
+async def test_offsets_name_only_this_environment_without_its_prefix(
+    infra: Infra, unique: str
+) -> None:
+    ours = KafkaBus(infra.kafka_bootstrap, client_id=unique, topic_prefix=f"{unique}a.")
+    theirs = KafkaBus(infra.kafka_bootstrap, client_id=unique, topic_prefix=f"{unique}b.")
+    await ours.start()
+    await theirs.start()
+    try:
+        await ours.ensure_topics({TOPIC: 2})
+        await theirs.ensure_topics({TOPIC: 2, "their.own": 1})
+        for bus, group in ((ours, "ours"), (theirs, "theirs")):
+            await bus.publish(TOPIC, event("D1", 1), event("D2", 2))
+            await bus.consume_available(TOPIC, group, _ignore)
+
+        snapshot = await ours.offsets()
+        assert set(snapshot.ends) == {TOPIC}
+        assert sum(snapshot.ends[TOPIC].values()) == 2
+        written = {p: end for p, end in snapshot.ends[TOPIC].items() if end}
+        assert snapshot.committed == {"ours": {TOPIC: written}}
+        assert [row.lag for row in snapshot.lag_rows()] == [0, 0]
+    finally:
+        await theirs.stop()
+        await ours.stop()
+
+
+async def _ignore(_record: RawMessage) -> None:
+    return None
+
+
+async def _take(records: AsyncIterator[RawMessage], count: int) -> list[RawMessage]:
+    taken: list[RawMessage] = []
+    async for record in records:
+        taken.append(record)
+        if len(taken) == count:
+            break
+    return taken
+
+
+async def test_followers_each_get_every_record_appended_after_they_began(
+    world: BusWorld,
+) -> None:
+    bus = await world.member()
+    await bus.ensure_topics({TOPIC: 3})
+    await bus.publish(TOPIC, event("D0", -1))  # before: not followed
+    async with bus.follow(TOPIC) as first, bus.follow(TOPIC) as second:
+        await bus.publish(TOPIC, *[event(f"D{n}", n) for n in range(12)])
+        followed = [await asyncio.wait_for(_take(f, 12), timeout=30) for f in (first, second)]
+    with pytest.raises(StopAsyncIteration):  # leaving the block ended them
+        await anext(first)
+
+    appended = {(r.partition, r.offset, r.value) for r in await bus.read_topic(TOPIC)}
+    for records in followed:
+        assert {r.partition for r in records} == {0, 1, 2}
+        assert all(r.topic == TOPIC and r.timestamp_ms is not None for r in records)
+        seen = {(r.partition, r.offset, r.value) for r in records}
+        assert len(seen) == 12
+        assert seen < appended
+        assert all(b'"n":-1' not in value for _, _, value in seen)
+
+
+async def test_a_cancelled_follower_stops(world: BusWorld) -> None:
+    bus = await world.member()
+    await bus.ensure_topics({TOPIC: 2})
+    with pytest.raises(UnknownTopic):
+        async with bus.follow("never.created"):
+            pass
+    ready = asyncio.Event()
+    seen: list[RawMessage] = []
+    tails: list[AsyncIterator[RawMessage]] = []
+
+    async def tail() -> None:
+        async with bus.follow(TOPIC) as records:
+            tails.append(records)
+            ready.set()
+            async for record in records:
+                seen.append(record)
+
+    task = asyncio.create_task(tail())
+    await asyncio.wait_for(ready.wait(), timeout=30)
+    await bus.publish(TOPIC, event("D1", 1))
+    await eventually(lambda: len(seen) == 1, what="the followed record")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    with pytest.raises(StopAsyncIteration):
+        await anext(tails[0])
+    await bus.publish(TOPIC, event("D1", 2))
+    await asyncio.sleep(0.3)
+    assert len(seen) == 1
+
+
+async def test_a_slow_memory_follower_loses_the_oldest_records_and_counts_them() -> None:
+    bus = InMemoryBus(follow_buffer=2)
+    await bus.ensure_topics({TOPIC: 1})
+    async with bus.follow(TOPIC) as records:
+        await bus.publish(TOPIC, *[event("D1", n) for n in range(5)])
+        assert [r.offset for r in await _take(records, 2)] == [3, 4]
+        assert records.dropped == 3

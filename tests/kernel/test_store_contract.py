@@ -91,6 +91,18 @@ async def test_counters_add_any_step(store: Store) -> None:
     assert await store.increment("fees") == 8
 
 
+async def test_counters_are_read_without_changing_them(store: Store) -> None:
+    assert await store.read_counters(["never"]) == {"never": 0}
+    for _ in range(5):
+        await store.increment("received:2026-12-01T10")
+    await store.increment("completed:2026-12-01T10", by=3)
+    names = ["received:2026-12-01T10", "completed:2026-12-01T10", "never"]
+    expected = {"received:2026-12-01T10": 5, "completed:2026-12-01T10": 3, "never": 0}
+    assert await store.read_counters(names) == expected
+    assert await store.read_counters(names) == expected, "reading does not increment"
+    assert await store.increment("received:2026-12-01T10") == 6
+
+
 async def test_indexed_equality_queries_follow_every_write(store: Store) -> None:
     """The in-memory store answers indexed equalities from hash indexes: they must see
     inserts, updates, replaces, guarded upserts and deletes exactly as a database does."""

@@ -22,6 +22,8 @@ import httpx
 import pytest
 from pymongo import MongoClient
 
+from lienthong.security import mint_token
+from lienthong.settings import Settings
 from tests.conftest import Infra
 from tests.running import lienthong_up
 from tests.services.intake.samples import BIRTH_GROUP, birth_group, file, key
@@ -48,6 +50,21 @@ BOUNDED: dict[tuple[str, str, str, str], str] = {
     ),
     ("survey", "answers", "count", "answered_at=$gte,desk=eq"): (
         "anti-gaming check per answer: the answers given at one desk (equality), in a window"
+    ),
+    ("console", "samples", "find", "at=$lt"): (
+        "once at start: samples a stopped console left past the retention (10 000 at most)"
+    ),
+    ("console", "samples", "find", "hour=$in"): (
+        "lag page: the samples of the last hours (one per sample interval), an operator's view"
+    ),
+    ("console", "unit_days", "find", "day=$in"): (
+        "charts page: the units that completed steps in the last 7 days, one document each"
+    ),
+    ("console", "health", "find", ""): (
+        "health page: one document per adapter or notify replica (the latest snapshot)"
+    ),
+    ("console", "actions", "find", ""): (
+        "audit page: the newest 500 operator actions, sorted on the indexed time"
     ),
 }
 
@@ -83,9 +100,9 @@ def submission(detail: dict[str, Any]) -> dict[str, Any]:
 FINAL = ("result_returned", "result_ready", "refused")
 
 
-def run_city(base: str) -> int:
-    """Submit one dossier of every online procedure, follow them to the end; returns how
-    many reached a final state."""
+def run_city(base: str) -> set[str]:
+    """Submit one dossier of every online procedure, follow them to the end; returns the
+    codes of those that reached a final state."""
     procedures = httpx.get(f"{base}/v1/procedures", timeout=10).json()
     receipts = []
     for summary in procedures:
@@ -115,7 +132,24 @@ def run_city(base: str) -> int:
             if tracking.json()["status"] in FINAL:
                 finished.add(receipt["code"])
         time.sleep(2)
-    return len(finished)
+    return finished
+
+
+def look_at_the_console(base: str, prefix: str, code: str) -> None:
+    """An operator's round of the console's pages, so their queries are audited too."""
+    settings = Settings(topic_prefix=f"{prefix}.", database_prefix=prefix)
+    headers = {"Authorization": f"Bearer {mint_token(settings, role='operator')}"}
+    board = httpx.get(f"{base}/v1/console/sla", headers=headers, timeout=30)
+    assert board.status_code == 200, board.text
+    for path in ("lag", "samples", "health", "charts", "audit", "dead-letters"):
+        answer = httpx.get(f"{base}/v1/console/{path}", headers=headers, timeout=30)
+        assert answer.status_code == 200, (path, answer.text)
+    for page in ("", "lag", "sla", "dead-letters", "health", "charts", "audit"):
+        answer = httpx.get(f"{base}/console/{page}", headers=headers, timeout=30)
+        assert answer.status_code == 200, (page, answer.text[:300])
+    sheet = httpx.get(f"{base}/v1/console/dossiers/{code}", headers=headers, timeout=30)
+    assert sheet.status_code == 200, sheet.text
+    assert sheet.json()["timeline"], "the dossier's timeline is shown"
 
 
 @pytest.mark.kafka
@@ -131,13 +165,23 @@ def test_every_hot_query_shape_is_served_by_an_index(
         "LIENTHONG_ROUTING_SWEEP_INTERVAL_S": "1",
         "LIENTHONG_SURVEY_REMINDER_SWEEP_S": "1",
         "LIENTHONG_NOTIFY_PURGE_INTERVAL_S": "1",
+        # The adapter's health snapshot counts and looks up waiting tasks per agency.
+        "LIENTHONG_ADAPTER_HEALTH_INTERVAL_S": "1",
+        "LIENTHONG_NOTIFY_HEALTH_INTERVAL_S": "1",
+        "LIENTHONG_CONSOLE_SAMPLE_INTERVAL_S": "1",
     }
     with lienthong_up(infra, unique, extra) as system:
-        assert run_city(system.base_url) >= 3
+        finished = run_city(system.base_url)
+        assert len(finished) >= 3
+        look_at_the_console(system.base_url, unique, sorted(finished)[0])
         assert system.stop() == 0
     shapes = [json.loads(line) for line in shapes_file.read_text().splitlines()]
     services = {shape_key(shape, unique)[0] for shape in shapes}
-    assert {"intake", "routing", "notify", "agency_adapter", "survey"} <= services, shapes
+    assert {"intake", "routing", "notify", "agency_adapter", "survey", "console"} <= services
+    # The adapter's health snapshot (every second here) is among the shapes audited.
+    assert ("agency_adapter", "tasks", "count", "agency=eq,state=eq") in {
+        shape_key(shape, unique) for shape in shapes
+    }
     client: MongoClient[dict[str, Any]] = MongoClient(infra.mongo_url)
     try:
         problems = [p for shape in shapes if (p := check(client, shape, unique))]

@@ -14,6 +14,8 @@ from lienthong.bus import PermanentError
 from lienthong.events import Event
 from lienthong.http import Problem
 from lienthong.runtime import ServiceContext
+from lienthong.runtime.health import Snapshot, Tally
+from lienthong.schemas.health import AgencyHealthReported
 from lienthong.schemas.tasks import TaskAssigned
 from lienthong.store.port import Document
 from lienthong_agency_adapter.config import AdapterSettings, AgencyBook, AgencyConfig
@@ -24,6 +26,7 @@ from lienthong_agency_adapter.connectors import (
     connector_types,
 )
 from lienthong_agency_adapter.courier import Courier
+from lienthong_agency_adapter.health import agency_health
 from lienthong_agency_adapter.outbox import TaskOutbox
 from lienthong_agency_adapter.recorder import AnswerConflict, TaskRecorder
 
@@ -42,6 +45,7 @@ class AgencyAdapter:
             settings.public_url or f"http://{context.settings.host}:{context.settings.port}"
         ).rstrip("/")
         self.couriers: dict[str, Courier] = {}
+        self.tally = Tally()  # the couriers' calls and failures, for the health snapshots
         self._http: httpx.AsyncClient | None = None
 
     # --- lifecycle -------------------------------------------------------------------
@@ -54,7 +58,13 @@ class AgencyAdapter:
         for agency in self.book.agencies:
             connector = build_connector(agency, context, types)
             courier = Courier(
-                agency, connector, self.outbox, self.recorder, self.settings, self.public_url
+                agency,
+                connector,
+                self.outbox,
+                self.recorder,
+                self.settings,
+                self.public_url,
+                self.tally,
             )
             self.couriers[agency.code] = courier
             await courier.start()
@@ -115,6 +125,10 @@ class AgencyAdapter:
         except AnswerConflict as exc:
             raise Problem(409, "Conflict", str(exc)) from None
         return await self.task_of(agency, task_id)
+
+    async def health_snapshot(self, snapshot: Snapshot) -> AgencyHealthReported:
+        """What the periodic `ops.health` snapshot says about every agency served."""
+        return await agency_health(self.couriers, self.outbox, snapshot)
 
     async def health(self) -> list[dict[str, object]]:
         rows: list[dict[str, object]] = []

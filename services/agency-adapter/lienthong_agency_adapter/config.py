@@ -207,6 +207,9 @@ class AdapterSettings(BaseSettings):
     breaker_failures: int = Field(default=5, ge=1)
     breaker_open_s: float = Field(default=30.0, ge=0)
     poll_interval_s: float = Field(default=1.0, gt=0)
+    health_interval_s: float = Field(
+        default=15.0, gt=0, description="every this long, a health snapshot on ops.health"
+    )
     signature_tolerance_s: int = Field(default=300, ge=1)
     simulators: bool | None = Field(
         default=None,

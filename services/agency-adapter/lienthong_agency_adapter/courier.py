@@ -24,6 +24,7 @@ from tenacity import (
 )
 
 from lienthong.runtime import Periodic
+from lienthong.runtime.health import Tally
 from lienthong.store.port import Document
 from lienthong_agency_adapter.breaker import CircuitBreaker
 from lienthong_agency_adapter.config import AdapterSettings, AgencyConfig
@@ -62,6 +63,7 @@ class Courier:
         recorder: TaskRecorder,
         settings: AdapterSettings,
         public_url: str,
+        tally: Tally | None = None,
     ) -> None:
         self.agency = agency
         self.connector = connector
@@ -70,6 +72,8 @@ class Courier:
         self.settings = settings
         self.public_url = public_url
         self.breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_open_s)
+        # Every call to the agency's system, and each that failed, for the health snapshot.
+        self.tally = tally or Tally()
         self._limit = asyncio.Semaphore(agency.concurrency)
         self._pace_lock = asyncio.Lock()
         self._next_slot = 0.0
@@ -158,8 +162,18 @@ class Courier:
         ):
             with attempt:
                 tries += 1
-                return await self.connector.deliver(delivery), tries
+                return await self._call(delivery), tries
         raise AssertionError("unreachable: tenacity either returns or reraises")
+
+    async def _call(self, delivery: Delivery) -> Receipt:
+        """One call to the agency's system, counted: any exception is a failed call."""
+        key = (self.agency.code,)
+        self.tally.add(key, "attempts")
+        try:
+            return await self.connector.deliver(delivery)
+        except Exception:
+            self.tally.add(key, "failures")
+            raise
 
     async def _record(self, document: Document, receipt: Receipt, attempts: int) -> None:
         if receipt.awaiting_pickup:

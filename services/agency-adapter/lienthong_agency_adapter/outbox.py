@@ -22,6 +22,7 @@ from lienthong.store import DuplicateKey, Store
 from lienthong.store.port import Collection, Document
 
 OPEN_STATES = ("waiting", "delivered")
+UNDELIVERED_STATES = ("pending", "waiting")  # accepted, not in the agency's hands yet
 
 
 class TaskOutbox:
@@ -30,6 +31,9 @@ class TaskOutbox:
 
     async def prepare(self) -> None:
         await self.tasks.ensure_index([("agency", 1), ("state", 1), ("next_attempt_at", 1)])
+        # The inbox and the health snapshot's oldest waiting task: on MongoDB a walk to the
+        # first key, instead of sorting every task an agency has waiting.
+        await self.tasks.ensure_index([("agency", 1), ("state", 1), ("accepted_at", 1)])
 
     async def accept(self, agency: str, event: Event, task: TaskAssigned) -> bool:
         """Record a task to deliver; False when it was already there (a redelivery)."""
@@ -83,3 +87,16 @@ class TaskOutbox:
 
     async def count(self, agency: str, state: str) -> int:
         return await self.tasks.count({"agency": agency, "state": state})
+
+    async def undelivered(self, agency: str) -> tuple[int, float | None]:
+        """How many of the agency's tasks are accepted but not delivered yet, and when the
+        oldest of them was accepted (epoch seconds). Equalities on agency and state only:
+        an index count per state, then (only if any waits) the first task of each by
+        acceptance time."""
+        count = 0
+        for state in UNDELIVERED_STATES:
+            count += await self.count(agency, state)
+        if count == 0:
+            return 0, None
+        oldest = await self.inbox(agency, UNDELIVERED_STATES, limit=1)
+        return count, float(oldest[0]["accepted_at"]) if oldest else None

@@ -9,10 +9,12 @@ from __future__ import annotations
 import structlog
 
 from lienthong.runtime import ServiceContext, ServiceSpec
+from lienthong.runtime.health import HealthReporter
 from lienthong.runtime.service import Hook
 from lienthong_agency_adapter.adapter import AgencyAdapter
 from lienthong_agency_adapter.api import build_router
 from lienthong_agency_adapter.config import AdapterSettings, load_agencies
+from lienthong_agency_adapter.recorder import SOURCE
 from lienthong_agency_adapter.simulators.embedded import SYSTEMS, EmbeddedSimulators
 
 log = structlog.get_logger("lienthong.agency_adapter")
@@ -31,6 +33,15 @@ def build(context: ServiceContext) -> ServiceSpec:
     simulators = EmbeddedSimulators(settings.simulator_answer_delay_s) if simulated else None
     adapter = AgencyAdapter(context, settings, book)
     topics = [agency.topic for agency in book.agencies]
+    reporter = HealthReporter(
+        context.bus,
+        service=context.name,
+        source=SOURCE,
+        instance=context.settings.instance_id,
+        interval_s=settings.health_interval_s,
+        tally=adapter.tally,
+        build=adapter.health_snapshot,
+    )
 
     async def point_at_simulators() -> None:
         """Before the couriers: `{simulator:NAME}` endpoints → this process's simulators,
@@ -47,8 +58,9 @@ def build(context: ServiceContext) -> ServiceSpec:
         await simulators.start()
         adapter.book = book.with_simulators(simulators.urls)
 
-    on_start: list[Hook] = [point_at_simulators, adapter.start]
-    on_stop: list[Hook] = [adapter.stop]
+    # The health reporter after the couriers (it reads their circuits), stopped before them.
+    on_start: list[Hook] = [point_at_simulators, adapter.start, reporter.start]
+    on_stop: list[Hook] = [reporter.stop, adapter.stop]
     if simulators is not None:
         on_stop.append(simulators.stop)
     return ServiceSpec(

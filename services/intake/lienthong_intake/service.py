@@ -34,7 +34,7 @@ def build(
     intake = Intake(
         bus=context.bus,
         store=context.store,
-        catalogue=default_catalogue(),
+        catalogue=default_catalogue(context.settings.catalogue_dir),
         timeline=default_timeline(),
         calendar=default_calendar(),
         settings=config,

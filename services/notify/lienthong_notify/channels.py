@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from lienthong.runtime.health import Tally
 from lienthong_notify.config import NotifySettings
 from lienthong_notify.providers import (
     ConsoleProvider,
@@ -49,10 +50,11 @@ def sms_providers(settings: NotifySettings) -> list[Provider]:
     ]
 
 
-def build_channels(settings: NotifySettings) -> dict[str, FailoverChannel]:
+def build_channels(settings: NotifySettings, tally: Tally) -> dict[str, FailoverChannel]:
+    """Every channel, counting its sends in `tally` (the health snapshot's)."""
     return {
-        "email": FailoverChannel(email_providers(settings)),
-        "sms": FailoverChannel(sms_providers(settings)),
+        "email": FailoverChannel(email_providers(settings), tally),
+        "sms": FailoverChannel(sms_providers(settings), tally),
     }
 
 

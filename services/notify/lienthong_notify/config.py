@@ -86,6 +86,9 @@ class NotifySettings(BaseSettings):
     dispatch_interval_s: float = Field(default=1.0, gt=0)
     dispatch_batch: int = Field(default=100, ge=1)
     dispatch_concurrency: int = Field(default=16, ge=1)
+    health_interval_s: float = Field(
+        default=15.0, gt=0, description="every this long, a health snapshot on ops.health"
+    )
 
     retention_days: float = Field(
         default=90.0, gt=0, description="message bodies and contacts are purged after this"

@@ -5,22 +5,26 @@ Tells citizens what happened to their dossier by SMS and email, in their preferr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from lienthong.bus import Handler
 from lienthong.clock import Clock, utc_now
 from lienthong.runtime import ServiceContext, ServiceSpec
+from lienthong.runtime.health import HealthReporter, Snapshot, Tally
+from lienthong.schemas.health import NotifyHealthReported
 from lienthong.topics import DOSSIER_EVENTS
-from lienthong_notify.announce import Announcer
+from lienthong_notify.announce import SOURCE, Announcer
 from lienthong_notify.api import build_router
 from lienthong_notify.channels import build_channels, callback_tokens, close_channels
 from lienthong_notify.config import NotifySettings
 from lienthong_notify.contacts import CONTACTS, ContactBook
 from lienthong_notify.dispatcher import Dispatcher, DispatchPolicy
+from lienthong_notify.health import provider_health
 from lienthong_notify.notifier import Notifier, SmsPolicy
 from lienthong_notify.outbox import NOTIFICATIONS, SEND_CLAIMS, Outbox
+from lienthong_notify.providers import FailoverChannel
 from lienthong_notify.purge import PeriodicPurge
 from lienthong_notify.purge_days import PURGE_MARKS
 from lienthong_notify.quiet import QuietHours
@@ -64,6 +68,30 @@ def _dispatch_policy(config: NotifySettings) -> DispatchPolicy:
     )
 
 
+def _health_reporter(
+    context: ServiceContext,
+    config: NotifySettings,
+    channels: Mapping[str, FailoverChannel],
+    tally: Tally,
+    clock: Clock,
+) -> HealthReporter:
+    """The `ops.health` snapshots of this instance's providers, every `health_interval_s`."""
+
+    async def snapshot(taken: Snapshot) -> NotifyHealthReported:
+        return provider_health(channels, taken)
+
+    return HealthReporter(
+        context.bus,
+        service=context.name,
+        source=SOURCE,
+        instance=context.settings.instance_id,
+        interval_s=config.health_interval_s,
+        tally=tally,
+        build=snapshot,
+        clock=clock,
+    )
+
+
 def build(
     context: ServiceContext, settings: NotifySettings | None = None, clock: Clock = utc_now
 ) -> ServiceSpec:
@@ -79,7 +107,8 @@ def build(
     outbox = Outbox(store.collection(NOTIFICATIONS), store.collection(SEND_CLAIMS), marks)
     contacts = ContactBook(store.collection(CONTACTS), marks)
     announcer = Announcer(context.bus, outbox)
-    channels = build_channels(config)
+    tally = Tally(clock)
+    channels = build_channels(config, tally)
     dispatcher = Dispatcher(outbox, channels, announcer, _dispatch_policy(config), clock)
     notifier = Notifier(
         rules=rules,
@@ -99,6 +128,7 @@ def build(
         outbox, contacts, timedelta(days=config.retention_days), config.purge_interval_s, clock
     )
     router = build_router(outbox, contacts, announcer, context.bus, callback_tokens(config), clock)
+    reporter = _health_reporter(context, config, channels, tally, clock)
 
     async def close() -> None:
         await close_channels(channels)
@@ -109,6 +139,6 @@ def build(
         router=router,
         consumes=[DOSSIER_EVENTS],
         handlers=handler_table(rules, contacts, notifier),
-        on_start=[outbox.prepare, contacts.prepare, dispatcher.start, purge.start],
-        on_stop=[purge.stop, dispatcher.stop, close],
+        on_start=[outbox.prepare, contacts.prepare, dispatcher.start, purge.start, reporter.start],
+        on_stop=[reporter.stop, purge.stop, dispatcher.stop, close],
     )

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
+from lienthong.bus import PermanentError
 from lienthong.domain import (
     Catalogue,
     ClockStopped,
@@ -40,6 +42,10 @@ from lienthong_routing.state import RECEIPT_STEP, RETURN_STEP, WorkflowState
 _LEVELS = ("city.", "district.", "ward.")
 
 
+class UnknownProcedureVersion(PermanentError):
+    """A dossier names a version of a known procedure that this catalogue does not have."""
+
+
 def agency_for(role: str) -> str:
     """The agency system that performs steps of `role` at any level."""
     for level in _LEVELS:
@@ -62,9 +68,11 @@ class RoutingRules:
     apology_extension_working_days: int = 2
 
     @classmethod
-    def shipped(cls, warning_working_days: int = 1, apology_days: int = 2) -> RoutingRules:
+    def shipped(
+        cls, warning_working_days: int = 1, apology_days: int = 2, catalogue_dir: Path | None = None
+    ) -> RoutingRules:
         return cls(
-            default_catalogue(),
+            default_catalogue(catalogue_dir),
             default_timeline(),
             default_calendar(),
             warning_working_days,
@@ -76,9 +84,20 @@ class RoutingRules:
         return frozenset(agency_for(role) for role in self.catalogue.roles())
 
     def procedure(self, state: WorkflowState) -> Procedure:
-        for version in self.catalogue.versions(state.procedure):
+        """The version the dossier was received under. A version this catalogue does not have
+        (yet) is not replaced by another: the event is dead-lettered, and an operator replays
+        it once the version is published here. A dossier naming no version number follows
+        the version in force at receipt."""
+        versions = self.catalogue.versions(state.procedure)
+        for version in versions:
             if version.version == state.procedure_version:
                 return version
+        if state.procedure_version > 0 and versions:
+            known = ", ".join(str(v.version) for v in versions)
+            raise UnknownProcedureVersion(
+                f"procedure {state.procedure} version {state.procedure_version} is not in this "
+                f"catalogue (it has version {known}); publish it, then replay the dead letter"
+            )
         return self.catalogue.procedure(state.procedure, state.received_at)
 
     def schedule(self, state: WorkflowState) -> DossierSchedule:

@@ -58,7 +58,9 @@ def compose(
     """Wire routing; tests pass a controllable clock and config."""
     config = config or RoutingConfig()
     rules = rules or RoutingRules.shipped(
-        config.warning_working_days, config.apology_extension_working_days
+        config.warning_working_days,
+        config.apology_extension_working_days,
+        context.settings.catalogue_dir,
     )
     repository = WorkflowRepository(
         context.store, context.settings.dossier_partitions, context.cached(WORKFLOWS)

@@ -6,6 +6,8 @@ from lienthong.bus.memory import InMemoryBus
 from lienthong.bus.port import (
     Bus,
     Handler,
+    OffsetsSnapshot,
+    PartitionLag,
     PermanentError,
     RecordHandler,
     RetryableError,
@@ -19,6 +21,8 @@ __all__ = [
     "Handler",
     "InMemoryBus",
     "KafkaBus",
+    "OffsetsSnapshot",
+    "PartitionLag",
     "PermanentError",
     "RecordHandler",
     "RetryPolicy",

@@ -12,7 +12,8 @@ logical names (`dossier.events`); the prefix is applied here, and only here.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from contextlib import asynccontextmanager
 
 import structlog
 from aiokafka import (
@@ -23,12 +24,12 @@ from aiokafka import (
     TopicPartition,
 )
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka.errors import CommitFailedError, ConsumerStoppedError, KafkaError
 from aiokafka.partitioner import DefaultPartitioner
 
 from lienthong.bus.delivery import Deliverer, RetryPolicy
-from lienthong.bus.kafka_admin import create_missing_topics
-from lienthong.bus.port import RecordHandler, Subscription, UnknownTopic
+from lienthong.bus.kafka_admin import create_missing_topics, read_offsets
+from lienthong.bus.port import OffsetsSnapshot, RecordHandler, Subscription, UnknownTopic
 from lienthong.events import Event, RawMessage, encode
 from lienthong.metrics import BUS_PUBLISHED
 
@@ -254,12 +255,7 @@ class KafkaBus:
         consumer = self.consumer(group)
         await consumer.start()
         try:
-            if self.physical(topic) not in await consumer.topics():
-                raise UnknownTopic(topic)
-            # The producer's lookup waits for fresh metadata; the consumer's is cache-only.
-            partitions = await self._require_producer().partitions_for(self.physical(topic))
-            tps = [TopicPartition(self.physical(topic), p) for p in sorted(partitions)]
-            consumer.assign(tps)
+            tps = await self._assign_all(consumer, topic)
             ends = await consumer.end_offsets(tps)
             starts = await _start_offsets(consumer, tps, group)
             if on_total is not None:
@@ -279,6 +275,50 @@ class KafkaBus:
                         await consumer.commit({tp: starts[tp]})
         finally:
             await consumer.stop()
+
+    async def _assign_all(self, consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+        if self.physical(topic) not in await consumer.topics():
+            raise UnknownTopic(topic)
+        # The producer's lookup waits for fresh metadata; the consumer's is cache-only.
+        partitions = await self._require_producer().partitions_for(self.physical(topic))
+        tps = [TopicPartition(self.physical(topic), p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        return tps
+
+    async def offsets(self) -> OffsetsSnapshot:
+        return await read_offsets(self._bootstrap, self._prefix, self._client_id)
+
+    @asynccontextmanager
+    async def follow(self, topic: str) -> AsyncIterator[AsyncIterator[RawMessage]]:
+        """A group-less consumer of every partition (as they are at the start), positioned at
+        the ends before the block is entered. A slow follower falls behind on the broker, not
+        in memory."""
+        consumer = self.consumer(None)
+        stopped = asyncio.Event()
+        try:
+            await consumer.start()
+            tps = await self._assign_all(consumer, topic)
+            ends = await consumer.end_offsets(tps)
+            for tp in tps:
+                consumer.seek(tp, ends[tp])
+            yield self._tail(consumer, stopped)
+        finally:
+            stopped.set()
+            await consumer.stop()
+
+    async def _tail(
+        self, consumer: AIOKafkaConsumer, stopped: asyncio.Event
+    ) -> AsyncIterator[RawMessage]:
+        while not stopped.is_set():
+            try:
+                batches = await consumer.getmany(timeout_ms=1000)
+            except ConsumerStoppedError:
+                return
+            for records in batches.values():
+                for record in records:
+                    if stopped.is_set():
+                        return
+                    yield self.raw(record)
 
 
 async def _start_offsets(

@@ -3,6 +3,9 @@
 A real implementation of the port, not a mock: topics have partitions chosen by key, each
 consumer group keeps committed offsets per partition, and records pass through the same
 codec and delivery policy as on Kafka. It lives and dies with the process.
+
+Followers (`follow`) each have a buffer of `follow_buffer` records: a follower slower than
+the producers loses the oldest ones, counted in its `dropped` and logged when it closes.
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ import asyncio
 import dataclasses
 import time
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 
 import structlog
 
 from lienthong.bus.delivery import Deliverer, RetryPolicy
-from lienthong.bus.port import RecordHandler, Subscription, UnknownTopic
+from lienthong.bus.port import OffsetsSnapshot, RecordHandler, Subscription, UnknownTopic
+from lienthong.clock import utc_now
 from lienthong.events import Event, RawMessage, encode
 from lienthong.metrics import BUS_PUBLISHED
 
@@ -31,11 +37,14 @@ class InMemoryBus:
         batch_size: int = 500,
         dlq_partitions: int = 1,
         stop_timeout_s: float = 30.0,
+        follow_buffer: int = 10_000,
     ) -> None:
         self._policy = policy or RetryPolicy()
         self._batch_size = batch_size
         self._dlq_partitions = dlq_partitions
         self._stop_timeout_s = stop_timeout_s
+        self._follow_buffer = follow_buffer
+        self._followers: dict[str, set[Follower]] = {}
         self._topics: dict[str, list[list[RawMessage]]] = {}
         self._committed: dict[tuple[str, str, int], int] = {}
         self._subscriptions: list[Subscription] = []
@@ -105,14 +114,12 @@ class InMemoryBus:
         partitions = self._partitions(message.topic)
         index = zlib.crc32(message.key) % len(partitions) if message.key else 0
         partition = partitions[index]
-        partition.append(
-            dataclasses.replace(
-                message,
-                partition=index,
-                offset=len(partition),
-                timestamp_ms=int(time.time() * 1000),
-            )
+        record = dataclasses.replace(
+            message, partition=index, offset=len(partition), timestamp_ms=int(time.time() * 1000)
         )
+        partition.append(record)
+        for follower in self._followers.get(message.topic, ()):
+            follower.push(record)
         BUS_PUBLISHED.labels(topic=message.topic).inc()
 
     # --- consuming -------------------------------------------------------------------
@@ -206,6 +213,30 @@ class InMemoryBus:
                 handled += 1
         return handled
 
+    async def offsets(self) -> OffsetsSnapshot:
+        ends = {
+            topic: {index: len(partition) for index, partition in enumerate(partitions)}
+            for topic, partitions in self._topics.items()
+        }
+        committed: dict[str, dict[str, dict[int, int]]] = {}
+        for (group, topic, index), offset in sorted(self._committed.items()):
+            committed.setdefault(group, {}).setdefault(topic, {})[index] = offset
+        return OffsetsSnapshot(ends=ends, committed=committed, taken_at=utc_now())
+
+    @asynccontextmanager
+    async def follow(self, topic: str) -> AsyncIterator[Follower]:
+        self._partitions(topic)
+        follower = Follower(self._follow_buffer)
+        followers = self._followers.setdefault(topic, set())
+        followers.add(follower)
+        try:
+            yield follower
+        finally:
+            followers.discard(follower)
+            follower.close()
+            if follower.dropped:
+                log.warning("follower_dropped_records", topic=topic, dropped=follower.dropped)
+
     def committed(self, group: str, topic: str) -> dict[int, int]:
         """Committed offsets of a group on a topic, by partition."""
         return {
@@ -222,3 +253,36 @@ class InMemoryBus:
                 return
             await asyncio.sleep(0.01)
         raise TimeoutError("bus did not become idle")
+
+
+class Follower:
+    """One live tail: the records appended since it began and not yet taken, at most
+    `capacity` of them (`dropped` counts the older ones lost)."""
+
+    def __init__(self, capacity: int) -> None:
+        self._records: deque[RawMessage] = deque(maxlen=capacity)
+        self._arrived = asyncio.Event()
+        self._closed = False
+        self.dropped = 0
+
+    def push(self, record: RawMessage) -> None:
+        if len(self._records) == self._records.maxlen:
+            self.dropped += 1  # the deque drops the oldest
+        self._records.append(record)
+        self._arrived.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self._records.clear()
+        self._arrived.set()
+
+    def __aiter__(self) -> Follower:
+        return self
+
+    async def __anext__(self) -> RawMessage:
+        while not self._records:
+            if self._closed:
+                raise StopAsyncIteration
+            self._arrived.clear()
+            await self._arrived.wait()
+        return self._records.popleft()

@@ -10,8 +10,10 @@ message (succeeded, or dead-lettered). Handlers must be idempotent.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 from lienthong.events import Event, RawMessage
@@ -54,6 +56,50 @@ class Subscription:
     on_revoked: Callable[[], None] | None = None
 
 
+@dataclass(frozen=True)
+class PartitionLag:
+    """How far `group` is behind on one partition of `topic`."""
+
+    group: str
+    topic: str
+    partition: int
+    committed: int
+    end: int
+    lag: int
+
+
+@dataclass(frozen=True)
+class OffsetsSnapshot:
+    """Where every log ends and where every consumer group is, at `taken_at` (logical names).
+
+    `ends`: topic -> partition -> log end offset. `committed`: group -> topic -> partition ->
+    committed offset, only for partitions the group has committed on. `starts`: topic ->
+    partition -> log start offset (past records deleted by retention); missing means 0."""
+
+    ends: dict[str, dict[int, int]]
+    committed: dict[str, dict[str, dict[int, int]]]
+    taken_at: datetime
+    starts: dict[str, dict[int, int]] = field(default_factory=dict)
+
+    def lag_rows(self) -> list[PartitionLag]:
+        """One row per partition of every topic a group has committed on, sorted by group,
+        topic, partition. On a partition without a commit the group would start at the log
+        start (`auto_offset_reset=earliest`): `committed` is then the log start offset. Lag
+        counts the records still to read: deleted ones are not counted, and it is never
+        negative."""
+        rows = []
+        for group, topics in self.committed.items():
+            for topic, offsets in topics.items():
+                ends, starts = self.ends.get(topic, {}), self.starts.get(topic, {})
+                for partition in ends.keys() | offsets.keys():
+                    start = starts.get(partition, 0)
+                    committed = offsets.get(partition, start)
+                    end = ends.get(partition, committed)
+                    lag = max(0, end - max(committed, start))
+                    rows.append(PartitionLag(group, topic, partition, committed, end, lag))
+        return sorted(rows, key=lambda row: (row.group, row.topic, row.partition))
+
+
 class Bus(Protocol):
     async def start(self) -> None:
         """Connect the producer and start every subscribed consumer group."""
@@ -86,6 +132,16 @@ class Bus(Protocol):
         """Hand `handler` every record between `group`'s committed offsets and the current end
         of `topic`, committing as it goes (resumable operator work such as DLQ replay).
         `on_total` is told how many records that is before the first one is handled."""
+
+    async def offsets(self) -> OffsetsSnapshot:
+        """End offsets of every topic and committed offsets of every consumer group of this
+        environment (operator console: lag per group)."""
+
+    def follow(self, topic: str) -> AbstractAsyncContextManager[AsyncIterator[RawMessage]]:
+        """A live tail of `topic`, all partitions: `async with bus.follow(t) as records:`
+        yields every record appended after the `async with` was entered, with its partition,
+        offset and timestamp. No consumer group, nothing committed; each follower gets every
+        record. Leaving the block (or cancelling the task) stops it and ends `records`."""
 
     def assigned_partitions(self, group: str, topic: str) -> set[int] | None:
         """The partitions of `topic` this process's consumer of `group` owns right now (they

@@ -218,7 +218,9 @@ def services() -> None:
 
 @app.command()
 def token(
-    role: Annotated[str, typer.Option(help="officer, supervisor, operator, admin, or agency")],
+    role: Annotated[
+        str, typer.Option(help="officer, supervisor, operator, auditor, admin, or agency")
+    ],
     unit: Annotated[str | None, typer.Option(help="the officer's unit code")] = None,
     agency: Annotated[str | None, typer.Option(help="the agency code (agency tokens)")] = None,
     hours: Annotated[float, typer.Option(help="validity in hours")] = 8.0,

@@ -65,9 +65,10 @@ def shipped_catalogue_dir() -> Traversable:
 
 
 @functools.cache
-def default_catalogue() -> Catalogue:
-    """The shipped catalogue, loaded once per process."""
-    return load_catalogue(shipped_catalogue_dir())
+def default_catalogue(directory: Path | None = None) -> Catalogue:
+    """The catalogue in `directory` (the `catalogue_dir` setting, a city's own catalogue),
+    else the shipped one; loaded once per process."""
+    return load_catalogue(directory if directory is not None else shipped_catalogue_dir())
 
 
 def load_catalogue(source: Path | Traversable) -> Catalogue:

@@ -18,6 +18,12 @@ _TOPIC_DESCRIPTIONS = {
     "dossier's history is totally ordered within its partition.",
     "agency.tasks.{agency}": "One work queue per agency, keyed by task id; an agency's "
     "credentials can be limited to its own topic.",
+    "operator.actions": "What operators did (a dead letter replayed or discarded): who, "
+    "when, what and why, keyed by what they acted on (a dead letter's id).",
+    "ops.health": "Health snapshots of service instances every few seconds (agency adapter: "
+    "circuit, error rate, tasks waiting per agency; notify: sends, failures, failovers per "
+    "provider), keyed by <service>/<instance id>; counts for the window since the instance's "
+    "previous snapshot and since its start.",
     "dlq.{group}": "Dead letters of one consumer group: the original record with dlq.* "
     "headers saying why, from where, after how many attempts.",
 }
@@ -38,7 +44,7 @@ def _ce_headers(event_type: str, version: int) -> dict[str, Any]:
             "ce_source": {**text, "description": "URI reference of the producing service"},
             "ce_type": {"type": "string", "const": event_type},
             "ce_specversion": {"type": "string", "const": "1.0"},
-            "ce_subject": {**text, "description": "the stream key (dossier id, task id)"},
+            "ce_subject": {**text, "description": "the stream key (dossier/task/dead-letter id)"},
             "ce_time": {"type": "string", "format": "date-time"},
             "ce_causationid": {**text, "description": "id of the event this one reacts to"},
             "ce_traceparent": {**text, "description": "W3C trace context"},

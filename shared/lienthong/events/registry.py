@@ -75,6 +75,9 @@ def payload(event_type: str, *, topic: str, version: int = 1) -> Callable[[P], P
     """Class decorator: register a payload model under a CloudEvents type."""
 
     def register(model: P) -> P:
+        shadowed = {"event_type", "schema_version"} & _field_names(model)
+        if shadowed:  # a field of that name would replace the CloudEvents type of each event
+            raise TypeError(f"{model.__name__}: field(s) {sorted(shadowed)} are reserved")
         existing = _registry.get(event_type)
         if existing is not None and existing.model is not model:
             raise ValueError(f"event type {event_type!r} is already registered")
@@ -85,6 +88,10 @@ def payload(event_type: str, *, topic: str, version: int = 1) -> Callable[[P], P
         return model
 
     return register
+
+
+def _field_names(model: type[Payload]) -> set[str]:
+    return set(model.model_fields)
 
 
 def registrations() -> list[Registration]:

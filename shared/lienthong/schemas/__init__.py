@@ -4,6 +4,6 @@ Each context's module evolves with its service's issue; a change to a payload th
 backwards compatible bumps its `version` (the envelope's `schemaversion`).
 """
 
-from lienthong.schemas import agency, dossier, notify, routing, survey, tasks
+from lienthong.schemas import agency, dossier, health, notify, operator, routing, survey, tasks
 
-__all__ = ["agency", "dossier", "notify", "routing", "survey", "tasks"]
+__all__ = ["agency", "dossier", "health", "notify", "operator", "routing", "survey", "tasks"]

@@ -189,6 +189,10 @@ class InMemoryStore:
         self._counters[name] = self._counters.get(name, 0) + by
         return self._counters[name]
 
+    async def read_counters(self, names: Sequence[str]) -> dict[str, int]:
+        STORE_OPERATIONS.labels(store=self.name, operation="read_counters").inc()
+        return {name: self._counters.get(name, 0) for name in names}
+
     async def ping(self) -> None:
         return None
 

@@ -31,6 +31,8 @@ log = structlog.get_logger("lienthong.store")
 class _Counters(Protocol):
     async def increment(self, name: str, by: int = 1) -> int: ...
 
+    async def read(self, names: Sequence[str]) -> dict[str, int]: ...
+
 
 class Server:
     """Which server answers: MongoDB, or FerretDB (whose workarounds are taken only then).
@@ -245,6 +247,10 @@ class MongoStore:
         """Atomic on MongoDB and, by a fallback, on FerretDB: see `mongo_counters`."""
         counters = self._counters or await self._detect_counters()
         return await counters.increment(name, by)
+
+    async def read_counters(self, names: Sequence[str]) -> dict[str, int]:
+        counters = self._counters or await self._detect_counters()
+        return await counters.read(names)
 
     async def is_ferretdb(self) -> bool:
         return await self._server.is_ferretdb()

@@ -18,6 +18,7 @@ requests of one replica do not race each other through O(n²) refused inserts.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -55,6 +56,15 @@ class AtomicCounters:
             return int(found["value"])
         raise RuntimeError(f"counter {name}: the upsert was refused twice")
 
+    async def read(self, names: Sequence[str]) -> dict[str, int]:
+        """One round trip for all of them."""
+        self._ops.inc()
+        found = {
+            doc["_id"]: int(doc["value"])
+            async for doc in self._counters.find({"_id": {"$in": list(names)}})
+        }
+        return {name: found.get(name, 0) for name in names}
+
 
 class TicketCounters:
     """FerretDB: tickets claimed by unique `_id` inserts (see the module's docstring)."""
@@ -88,6 +98,15 @@ class TicketCounters:
                 self._last_index[name] = index + 1
                 return previous + by
 
+    async def read(self, names: Sequence[str]) -> dict[str, int]:
+        """Per counter, its last ticket (O(log n) lookups by `_id`; the test server only)."""
+        values = {}
+        for name in names:
+            async with self._locks.setdefault(name, asyncio.Lock()):
+                index = await self._last_existing(name, self._last_index.get(name, 0))
+                values[name] = await self._value_at(name, index)
+        return values
+
     async def _value_at(self, name: str, index: int) -> int:
         if index == 0:
             return 0
@@ -101,9 +120,10 @@ class TicketCounters:
         self._count("get")
         return await self._tickets.find_one({"_id": _ticket(name, index)}, {"_id": 1}) is not None
 
-    async def _last_existing(self, name: str) -> int:
-        """The highest ticket index in use (0 if none), in O(log n) lookups by `_id`."""
-        low, high = 0, 1
+    async def _last_existing(self, name: str, known: int = 0) -> int:
+        """The highest ticket index in use (0 if none), in O(log n) lookups by `_id`;
+        `known` is an index known to exist (0: none)."""
+        low, high = known, max(1, known * 2)
         while await self._exists(name, high):
             low, high = high, high * 2
         while high - low > 1:  # invariant: ticket `low` exists (or low == 0), `high` does not

@@ -72,6 +72,9 @@ class Store(Protocol):
     async def increment(self, name: str, by: int = 1) -> int:
         """Atomically add `by` to the named counter (created at 0) and return the new value."""
 
+    async def read_counters(self, names: Sequence[str]) -> dict[str, int]:
+        """The current values of the named counters (0 for one never incremented)."""
+
     async def ping(self) -> None:
         """Raise if the database is unreachable (readiness)."""
 

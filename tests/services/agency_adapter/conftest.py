@@ -48,6 +48,7 @@ FAST = {
     "BREAKER_FAILURES": "3",
     "BREAKER_OPEN_S": "1",
     "POLL_INTERVAL_S": "0.2",
+    "HEALTH_INTERVAL_S": "0.5",
 }
 
 

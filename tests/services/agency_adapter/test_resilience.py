@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from lienthong.cli.ops import replay_dead_letters
 from lienthong.events import new_id
+from lienthong.ops import Actor, DeadLetterBook
 from lienthong.schemas.tasks import TaskAssigned
 from lienthong.security import mint_token
 from lienthong.topics import agency_tasks
@@ -72,7 +72,9 @@ async def test_a_malformed_answer_becomes_a_failure_event_and_delivery_goes_on(
     dead = await world.host.bus.read_topic("dlq.agency-adapter")
     assert broken.task_id in {(record.key or b"").decode() for record in dead}
     # An operator replays the dead letter once the agency is fixed: delivered, same key.
-    assert await replay_dead_letters(world.host.bus, "agency-adapter") >= 1
+    book = DeadLetterBook(world.host.bus)
+    replay = await book.replay_group("agency-adapter", Actor("tests", "operator"), pace_per_s=100)
+    assert broken.task_id in {letter.subject for letter in replay.letters}
     await world.fact("agency.result-returned", broken.task_id)
     assert world.residence.processed[broken.idempotency_key] == 1
 

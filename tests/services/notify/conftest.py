@@ -170,6 +170,7 @@ def notify_settings(mail_port: int, gateway: GatewayDouble) -> NotifySettings:
         backoff_max_s=0.5,
         send_lease_s=5,
         dispatch_interval_s=0.1,
+        health_interval_s=0.2,
     )
 
 

@@ -1,4 +1,5 @@
-"""The provider base: per-provider rate limit, failure classification, failover outcome."""
+"""The provider base: per-provider rate limit, failure classification, failover outcome and
+the counts behind the health snapshot."""
 
 from __future__ import annotations
 
@@ -74,3 +75,26 @@ async def test_when_every_provider_fails_any_retryable_failure_makes_it_retryabl
     assert failure.value.retryable is retryable
     assert failure.value.reason.startswith("a:")
     assert ";b:http:400" in failure.value.reason
+
+
+def counts(channel: FailoverChannel, provider: str) -> tuple[int, int, int]:
+    totals = channel.tally.totals()
+    sent, failed, failovers = (
+        totals.get((("sms", provider), name), 0) for name in ("sent", "failed", "failovers")
+    )
+    return sent, failed, failovers
+
+
+async def test_each_provider_counts_its_sends_failures_and_failovers() -> None:
+    down = Scripted("a", DeliveryFailure("http:503", retryable=True))
+    channel = FailoverChannel([down, Scripted("b", None), Scripted("c", None)])
+    await channel.send(MESSAGE)
+    assert [counts(channel, p) for p in "abc"] == [(0, 1, 1), (1, 0, 0), (0, 0, 0)]
+
+
+async def test_the_last_providers_failure_is_no_failover() -> None:
+    refused = DeliveryFailure("http:400", retryable=False)
+    channel = FailoverChannel([Scripted("a", refused), Scripted("b", refused)])
+    with pytest.raises(DeliveryFailure):
+        await channel.send(MESSAGE)
+    assert [counts(channel, p) for p in "ab"] == [(0, 1, 1), (0, 1, 0)]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import structlog
 from prometheus_client import Counter, Histogram
 
+from lienthong.runtime.health import Tally
 from lienthong_notify.rules import ChannelName
 
 log = structlog.get_logger("lienthong.notify.providers")
@@ -135,23 +136,35 @@ class FailoverChannel:
 
     The outcome of a round where every provider failed is retryable if any failure was (the
     message is tried again later, from the first provider); permanent only if all were.
+
+    `tally` counts, per (channel, provider), the sends it accepted (`sent`), those it did not
+    take (`failed`) and, of those, the ones moved on to the next provider (`failovers`; never
+    for the last provider, whose failure ends the round): the health snapshot's numbers.
     """
 
-    def __init__(self, providers: Sequence[Provider]) -> None:
+    def __init__(self, providers: Sequence[Provider], tally: Tally | None = None) -> None:
         if not providers:
             raise ValueError("a channel needs at least one provider")
         self.providers = list(providers)
+        self.tally = tally or Tally()
 
     def provider(self, name: str) -> Provider | None:
         return next((p for p in self.providers if p.name == name), None)
 
     async def send(self, message: Outgoing) -> Accepted:
         failures: list[DeliveryFailure] = []
-        for provider in self.providers:
+        for position, provider in enumerate(self.providers, start=1):
+            key = (provider.channel, provider.name)
             try:
-                return Accepted(provider.name, await provider.send(message))
+                accepted = Accepted(provider.name, await provider.send(message))
             except DeliveryFailure as failure:
                 failures.append(failure)
+                self.tally.add(key, "failed")
+                if position < len(self.providers):
+                    self.tally.add(key, "failovers")
+                continue
+            self.tally.add(key, "sent")
+            return accepted
         reason = ";".join(
             f"{p.name}:{f.reason}" for p, f in zip(self.providers, failures, strict=True)
         )

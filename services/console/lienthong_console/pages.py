@@ -1,0 +1,468 @@
+"""The console's server-rendered pages (`/console/...`): Vietnamese by default, English on
+request, light or dark, keyboard-navigable; one small script (`static/console.js`) for the
+live tail, the theme and the shortcuts.
+
+An anonymous visitor is sent to the sign-in page (a staff token pasted once, kept in the
+HttpOnly, SameSite=Strict staff cookie every service accepts); a signed-in user whose role
+may not see a page gets 403. Actions are form posts from this origin only."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode, urlsplit
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from lienthong.events.registry import registrations
+from lienthong.ops import DeadLetterError
+from lienthong.security import STAFF_COOKIE, InvalidToken, current_principal, verify_token
+from lienthong.topics import DOSSIER_EVENTS
+from lienthong_console import charts
+from lienthong_console.access import ConsoleUser, console_user
+from lienthong_console.console import Console, letter_json, payload_text
+from lienthong_console.i18n import language_of, translator
+from lienthong_console.sampler import rates
+from lienthong_console.tail import Filters
+
+HERE = Path(__file__).parent
+STATIC = {"console.css": "text/css", "console.js": "text/javascript"}
+LOGIN = "/console/login"
+
+
+def environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(("html",)),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+class Signed(Exception):
+    """Not signed in (redirect) or not allowed (403)."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+
+class Pages:
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.env = environment()
+        self.event_types = sorted(
+            r.event_type for r in registrations() if r.topic == DOSSIER_EVENTS
+        )
+
+    # --- plumbing -------------------------------------------------------------------
+
+    def user(self, request: Request, *, city: bool = False) -> ConsoleUser:
+        try:
+            principal = current_principal(request)
+        except HTTPException:
+            raise Signed(401) from None
+        try:
+            user = console_user(principal)
+        except HTTPException:
+            raise Signed(403) from None
+        if city and not user.city_wide:
+            raise Signed(403)
+        return user
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        page: str,
+        user: ConsoleUser | None,
+        status: int = 200,
+        **context: Any,
+    ) -> HTMLResponse:
+        lang = language_of(request)
+        other = "en" if lang == "vi" else "vi"
+        query = dict(request.query_params) | {"lang": other}
+        html = self.env.get_template(template).render(
+            lang=lang,
+            t=translator(lang),
+            page=page,
+            user=user,
+            switch_lang=f"{request.url.path}?{urlencode(query)}",
+            **context,
+        )
+        response = HTMLResponse(html, status)
+        if "lang" in request.query_params and request.query_params["lang"] == lang:
+            response.set_cookie("lang", lang, samesite="lax", max_age=365 * 86400)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    def refused(self, request: Request, status: int) -> Response:
+        if status == 401:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"{LOGIN}?next={quote(target)}", 303)
+        t = translator(language_of(request))
+        return self.render(
+            request, "message.html", "console", None, 403, heading="403", message=t("forbidden")
+        )
+
+    # --- sign-in --------------------------------------------------------------------
+
+    async def login_form(self, request: Request) -> Response:
+        return self.render(request, "login.html", "sign_in", None, next=_safe_next(request))
+
+    async def login(
+        self,
+        request: Request,
+        token: Annotated[str, Form(max_length=8192)],
+        next: Annotated[str, Form()] = "",
+    ) -> Response:
+        _same_origin(request)
+        try:
+            principal = verify_token(request.app.state.settings, token.strip())
+            console_user(principal)
+        except (InvalidToken, HTTPException):
+            return self.render(request, "login.html", "sign_in", None, 401, error=True, next=next)
+        response = RedirectResponse(_local(next) or "/console/", 303)
+        response.set_cookie(
+            STAFF_COOKIE,
+            token.strip(),
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        _same_origin(request)
+        response = RedirectResponse(LOGIN, 303)
+        response.delete_cookie(STAFF_COOKIE, path="/")
+        return response
+
+    # --- pages ----------------------------------------------------------------------
+
+    async def home(self, request: Request) -> Response:
+        user = self.user(request)
+        params = request.query_params
+        filters = Filters(
+            dossier=params.get("dossier") or None,
+            type=params.get("type") or None,
+            unit=params.get("unit") or None,
+            procedure=params.get("procedure") or None,
+        )
+        query = urlencode({k: v for k, v in filters.__dict__.items() if v and k != "units"})
+        cards = []
+        if user.city_wide:
+            board = await self.console.views.board(None)
+            letters = await self.console.letters(None)
+            lag = sum(row.lag for row in await self.console.lag())
+            t = translator(language_of(request))
+            cards = [
+                {"id": "overdue", "label": t("overdue"), "value": len(board.overdue)},
+                {"id": "near", "label": t("near_due"), "value": len(board.near)},
+                {"id": "dead-letters", "label": t("dead_letters"), "value": len(letters)},
+                {"id": "lag", "label": t("total_lag"), "value": lag},
+            ]
+        return self.render(
+            request,
+            "home.html",
+            "home",
+            user,
+            filters=filters,
+            event_types=self.event_types,
+            cards=cards,
+            source="/v1/console/stream" + (f"?{query}" if query else ""),
+        )
+
+    async def dossier(self, code: str, request: Request) -> Response:
+        user = self.user(request, city=True)
+        found = await self.console.views.dossier(code)
+        if found is None:
+            t = translator(language_of(request))
+            return self.render(
+                request, "message.html", "dossier", user, 404, heading=code, message=t("not_found")
+            )
+        return self.render(request, "dossier.html", "dossier", user, dossier=found)
+
+    async def lag(self, request: Request) -> Response:
+        user = self.user(request, city=True)
+        t = translator(language_of(request))
+        rows = await self.console.lag()
+        groups: dict[str, int] = {}
+        for row in rows:
+            groups[row.group] = groups.get(row.group, 0) + row.lag
+        samples = await self.console.sampler.recent(6)
+        lag_chart = rate_chart = ""
+        if len(samples) >= 2:
+            labels = [s.at.strftime("%H:%M") for s in samples]
+            names = sorted({g for s in samples for g in s.lag})
+            lag_chart = charts.lines(
+                t("lag_chart"),
+                labels,
+                [charts.Line(g, [float(s.lag.get(g, 0)) for s in samples]) for g in names],
+            )
+            series = rates(samples)
+            rate_labels = labels[1:]
+            rate_chart = charts.lines(
+                t("rate_chart"),
+                rate_labels,
+                [
+                    charts.Line(topic, [value for _, value in points])
+                    for topic, points in sorted(series.items())
+                    if any(value for _, value in points)
+                ][:6],
+                unit="/s",
+            )
+        return self.render(
+            request,
+            "lag.html",
+            "lag",
+            user,
+            rows=rows,
+            groups=[{"group": g, "lag": n} for g, n in sorted(groups.items())],
+            lag_chart=lag_chart,
+            rate_chart=rate_chart,
+        )
+
+    async def sla(self, request: Request) -> Response:
+        user = self.user(request)
+        board = await self.console.views.board(user.units)
+        return self.render(request, "sla.html", "sla", user, board=board)
+
+    async def dead_letters(self, request: Request, notice: str = "") -> Response:
+        user = self.user(request, city=True)
+        group = request.query_params.get("group") or None
+        settled = request.query_params.get("settled") == "1"
+        everything = await self.console.letters(None, settled=True)
+        pending: dict[str, int] = {}
+        for letter in everything:
+            pending[letter.group] = pending.get(letter.group, 0) + (letter.state == "pending")
+        shown = [
+            {**letter_json(letter), "payload": payload_text(letter.masked_payload)}
+            for letter in everything
+            if (group is None or letter.group == group) and (settled or letter.state == "pending")
+        ]
+        return self.render(
+            request,
+            "dead_letters.html",
+            "dead_letters",
+            user,
+            letters=shown,
+            groups=[{"group": g, "pending": n} for g, n in sorted(pending.items())],
+            group=group,
+            settled=settled,
+            notice=notice,
+        )
+
+    async def act(self, request: Request) -> Response:
+        _same_origin(request)
+        user = self.user(request, city=True)
+        if not user.may_act:
+            raise Signed(403)
+        form = await request.form()
+        action = str(form.get("action") or "")
+        group = str(form.get("group") or "") or None
+        reason = str(form.get("reason") or "").strip()[:500] or None
+        ids = [str(v) for v in form.getlist("ids")]
+        t = translator(language_of(request))
+        try:
+            if action == "dry-run-all" and group:
+                ids = [letter.id for letter in await self.console.letters(group)]
+            if action in ("dry-run", "dry-run-all"):
+                plan = await self.console.replay(user, ids, reason, dry_run=True)
+                return self.render(
+                    request,
+                    "replay_plan.html",
+                    "dead_letters",
+                    user,
+                    letters=[letter_json(letter) for letter in plan],
+                    group=group,
+                    reason=reason,
+                    pace=self.console.config.replay_pace_per_s,
+                )
+            if action == "replay":
+                done = await self.console.replay(user, ids, reason, dry_run=False)
+                notice = f"{t('replayed')}: {len(done)}"
+            elif action == "discard":
+                if not reason:
+                    return await self._dead_letters_after(request, group, t("reason_required"), 422)
+                done = await self.console.discard(user, ids, reason)
+                notice = f"{t('discarded')}: {len(done)}"
+            else:
+                return await self._dead_letters_after(request, group, f"? {action}", 422)
+        except DeadLetterError as exc:
+            return await self._dead_letters_after(request, group, str(exc), exc.status)
+        return await self._dead_letters_after(request, group, notice, 200)
+
+    async def _dead_letters_after(
+        self, request: Request, group: str | None, notice: str, status: int
+    ) -> Response:
+        request.scope["query_string"] = urlencode({"group": group} if group else {}).encode()
+        response = await self.dead_letters(Request(request.scope), notice)
+        response.status_code = status
+        return response
+
+    async def health(self, request: Request) -> Response:
+        user = self.user(request, city=True)
+        report = await self.console.views.health_report()
+        return self.render(request, "health.html", "health", user, report=report)
+
+    async def charts(self, request: Request) -> Response:
+        user = self.user(request, city=True)
+        t = translator(language_of(request))
+        views = self.console.views
+        flow = await views.throughput()
+        mood = await views.satisfaction()
+        units = await views.on_time_by_unit()
+        throughput = charts.lines(
+            t("throughput"),
+            [h[11:13] + "h" for h in flow["hours"]],
+            [
+                charts.Line(t("received"), [float(v) for v in flow["received"]]),
+                charts.Line(t("completed"), [float(v) for v in flow["completed"]]),
+            ],
+        )
+        satisfaction = charts.lines(
+            t("satisfaction"),
+            [d[5:] for d in mood["days"]],
+            [
+                charts.Line(
+                    t("satisfaction"), [None if r is None else r * 100 for r in mood["rate"]]
+                )
+            ],
+            unit="%",
+        )
+        on_time = (
+            charts.rate_bars(
+                t("on_time_by_unit"),
+                [(r["unit"], r["on_time_rate"], f"({r['completed']})") for r in units[:40]],
+            )
+            if units
+            else ""
+        )
+        return self.render(
+            request,
+            "charts.html",
+            "charts",
+            user,
+            throughput=throughput,
+            satisfaction=satisfaction,
+            on_time=on_time,
+        )
+
+    async def audit(self, request: Request) -> Response:
+        user = self.user(request, city=True)
+        actions = await self.console.views.audit()
+        return self.render(request, "audit.html", "audit", user, actions=actions)
+
+    async def static(self, name: str) -> Response:
+        if name not in STATIC:
+            raise HTTPException(404, "no such file")
+        return FileResponse(
+            HERE / "static" / name,
+            media_type=STATIC[name],
+            headers={"Cache-Control": "public, max-age=300"},
+        )
+
+
+def _local(target: str) -> str | None:
+    """Only a path of this console is a place to go back to after sign-in."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/console/"):
+        return None
+    return target
+
+
+def _safe_next(request: Request) -> str:
+    return _local(request.query_params.get("next", "")) or "/console/"
+
+
+def _same_origin(request: Request) -> None:
+    """Form posts from this console only (the cookie is SameSite=Strict too)."""
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return None if origin is None else _refuse()
+    host = request.headers.get("host", "")
+    if urlsplit(origin).netloc != host:
+        _refuse()
+    return None
+
+
+def _refuse() -> None:
+    raise HTTPException(403, "cross-origin form post refused")
+
+
+def build_pages(console: Console) -> APIRouter:
+    pages = Pages(console)
+    router = APIRouter(include_in_schema=False)
+
+    def guarded(page: Callable[..., Awaitable[Response]]) -> Callable[..., Awaitable[Response]]:
+        async def run(request: Request, **kwargs: Any) -> Response:
+            try:
+                return await page(request=request, **kwargs)
+            except Signed as refusal:
+                return pages.refused(request, refusal.status)
+
+        return run
+
+    @router.get("/console")
+    async def bare() -> Response:
+        return RedirectResponse("/console/", 307)
+
+    @router.get("/console/", response_class=HTMLResponse)
+    async def home(request: Request) -> Response:
+        return await guarded(pages.home)(request)
+
+    @router.get("/console/login", response_class=HTMLResponse)
+    async def login_form(request: Request) -> Response:
+        return await pages.login_form(request)
+
+    @router.post("/console/login")
+    async def login(
+        request: Request,
+        token: Annotated[str, Form(max_length=8192)],
+        next: Annotated[str, Form(max_length=2000)] = "",
+    ) -> Response:
+        return await pages.login(request, token, next)
+
+    @router.post("/console/logout")
+    async def logout(request: Request) -> Response:
+        return await pages.logout(request)
+
+    @router.get("/console/dossiers/{code}", response_class=HTMLResponse)
+    async def dossier(code: str, request: Request) -> Response:
+        return await guarded(pages.dossier)(request, code=code)
+
+    for path, handler in (
+        ("/console/lag", pages.lag),
+        ("/console/sla", pages.sla),
+        ("/console/dead-letters", pages.dead_letters),
+        ("/console/health", pages.health),
+        ("/console/charts", pages.charts),
+        ("/console/audit", pages.audit),
+    ):
+        router.add_api_route(
+            path, _bound(guarded, handler), methods=["GET"], response_class=HTMLResponse
+        )
+
+    @router.post("/console/dead-letters/act")
+    async def act(request: Request) -> Response:
+        return await guarded(pages.act)(request)
+
+    @router.get("/console/static/{name}")
+    async def static(name: str) -> Response:
+        return await pages.static(name)
+
+    return router
+
+
+def _bound(
+    guarded: Callable[[Callable[..., Awaitable[Response]]], Callable[..., Awaitable[Response]]],
+    handler: Callable[..., Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
+    async def route(request: Request) -> Response:
+        return await guarded(handler)(request)
+
+    return route
