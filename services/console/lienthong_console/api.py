@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 
@@ -104,7 +105,7 @@ def build_api(console: Console) -> APIRouter:
                         reported = listener.dropped
                         yield {"event": "dropped", "data": str(reported)}
 
-        return EventSourceResponse(events(), ping=int(console.config.heartbeat_s))
+        return EventSourceResponse(events(), ping=console.config.heartbeat_s)
 
     @router.get("/sla", summary="Steps near due and overdue, grouped by unit and procedure")
     async def sla(user: AnyUser) -> dict[str, Any]:
@@ -134,16 +135,35 @@ def build_api(console: Console) -> APIRouter:
             raise _bad(exc) from None
         return {"dry_run": body.dry_run, "replayed": [letter_json(letter) for letter in done]}
 
-    @router.post("/dead-letters/replay", summary="Replay a selection, or all of a group")
-    async def replay_many(body: GroupReplayRequest, user: Actor) -> dict[str, Any]:
+    @router.post(
+        "/dead-letters/replay",
+        summary="Replay a selection, or all of a group",
+        description="A long replay answers 202 with a job to follow at /v1/console/replays/{job}.",
+        responses={202: {"description": "started in the background"}},
+    )
+    async def replay_many(body: GroupReplayRequest, user: Actor) -> Response:
         try:
             ids = body.ids
             if ids is None:
                 ids = [letter.id for letter in await console.letters(body.group)]
+            if not body.dry_run and not console.runs_inline(len(ids)):
+                job = await console.start_replay(user, ids, body.reason)
+                return JSONResponse(
+                    job.as_json(), 202, headers={"Location": f"/v1/console/replays/{job.id}"}
+                )
             done = await console.replay(user, ids, body.reason, body.dry_run)
         except DeadLetterError as exc:
             raise _bad(exc) from None
-        return {"dry_run": body.dry_run, "replayed": [letter_json(letter) for letter in done]}
+        return JSONResponse(
+            {"dry_run": body.dry_run, "replayed": [letter_json(letter) for letter in done]}
+        )
+
+    @router.get("/replays/{job}", summary="A background replay's progress")
+    async def replay_job(job: str, user: CityUser) -> dict[str, Any]:
+        found = console.jobs.get(job)
+        if found is None:
+            raise Problem(404, "Unknown replay", f"no replay job {job!r} in this console")
+        return found.as_json()
 
     @router.post("/dead-letters/{id}/discard", summary="Discard a dead letter, with a reason")
     async def discard(id: str, body: DiscardRequest, user: Actor) -> dict[str, Any]:

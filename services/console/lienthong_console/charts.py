@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from html import escape
 
 COLOURS = ("var(--c1)", "var(--c2)", "var(--c3)", "var(--c4)", "var(--c5)", "var(--c6)")
+_LEGEND_ENTRY, _LEGEND_ROW = 160, 16  # width of one legend entry, height of a legend row
 
 
 @dataclass(frozen=True)
@@ -33,17 +34,23 @@ def lines(
     series: Sequence[Line],
     *,
     unit: str = "",
+    ceiling: float | None = None,
     width: int = 720,
     height: int = 240,
 ) -> str:
-    """A line chart of `series` over `labels`, its y axis from 0 to a round maximum."""
+    """A line chart of `series` over `labels`, its y axis from 0 to `ceiling` (e.g. 100 for
+    percentages), else to a round maximum of the values."""
     left, right, top, bottom = 52, 16, 30, 54
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for s in series for v in s.points if v is not None]
-    ceiling = _nice_max(max(values, default=0))
+    ceiling = ceiling or _nice_max(max(values, default=0))
     step = plot_w / max(1, len(labels) - 1)
+    # The legend wraps (a full system has six consumer groups): one row holds what fits.
+    per_row = max(1, (width - left) // _LEGEND_ENTRY)
+    legend_rows = max(1, -(-len(series) // per_row))
+    total = height + _LEGEND_ROW * (legend_rows - 1)
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {total}" role="img" '
         f'class="chart" aria-label="{escape(title)}"><title>{escape(title)}</title>',
         f'<text x="{left}" y="18" class="chart-title">{escape(title)}</text>',
     ]
@@ -76,8 +83,8 @@ def lines(
                 f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
                 f'points="{" ".join(points)}"><title>{escape(line.name)}</title></polyline>'
             )
-        y = height - 12
-        x = left + index * 160
+        y = height - 12 + _LEGEND_ROW * (index // per_row)
+        x = left + (index % per_row) * _LEGEND_ENTRY
         out.append(f'<rect x="{x}" y="{y - 9}" width="12" height="4" fill="{colour}"/>')
         out.append(f'<text x="{x + 16}" y="{y - 4}" class="axis">{escape(line.name)}</text>')
     out.append("</svg>")

@@ -21,6 +21,6 @@ class ConsoleConfig(BaseSettings):
     stream_queue: int = Field(
         default=1000, ge=10, description="events buffered per live-tail client before dropping"
     )
-    heartbeat_s: float = Field(
-        default=15.0, gt=0, description="seconds between keep-alive comments on the live tail"
+    heartbeat_s: int = Field(
+        default=15, ge=1, description="whole seconds between keep-alive comments on the live tail"
     )

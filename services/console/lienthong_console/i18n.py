@@ -3,14 +3,12 @@ cookie choose."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from lienthong.http.languages import LANG_COOKIE, LANGUAGES, Texts, Translate, language_of
+from lienthong.http.languages import translator as texts_in
 
-from fastapi import Request
+__all__ = ["LANGUAGES", "LANG_COOKIE", "Translate", "language_of", "translator"]
 
-LANGUAGES = ("vi", "en")
-LANG_COOKIE = "lang"
-
-TEXTS: Mapping[str, tuple[str, str]] = {
+TEXTS: Texts = {
     "console": ("Bảng điều hành LiênThông", "LiênThông operations console"),
     "home": ("Luồng sự kiện", "Live stream"),
     "lag": ("Độ trễ xử lý", "Consumer lag"),
@@ -112,19 +110,6 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     ),
 }
 
-Translate = Callable[[str], str]
-
-
-def language_of(request: Request) -> str:
-    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "vi"
-    return asked if asked in LANGUAGES else "vi"
-
 
 def translator(lang: str) -> Translate:
-    index = LANGUAGES.index(lang)
-
-    def translate(key: str) -> str:
-        entry = TEXTS.get(key)
-        return entry[index] if entry else key
-
-    return translate
+    return texts_in(lang, TEXTS)

@@ -160,8 +160,8 @@ class Pages:
             lag = sum(row.lag for row in await self.console.lag())
             t = translator(language_of(request))
             cards = [
-                {"id": "overdue", "label": t("overdue"), "value": len(board.overdue)},
-                {"id": "near", "label": t("near_due"), "value": len(board.near)},
+                {"id": "overdue", "label": t("overdue"), "value": board.overdue_total},
+                {"id": "near", "label": t("near_due"), "value": board.near_total},
                 {"id": "dead-letters", "label": t("dead_letters"), "value": len(letters)},
                 {"id": "lag", "label": t("total_lag"), "value": lag},
             ]
@@ -283,6 +283,9 @@ class Pages:
                     pace=self.console.config.replay_pace_per_s,
                 )
             if action == "replay":
+                if not self.console.runs_inline(len(ids)):
+                    job = await self.console.start_replay(user, ids, reason)
+                    return RedirectResponse(f"/console/replays/{job.id}", 303)
                 done = await self.console.replay(user, ids, reason, dry_run=False)
                 notice = f"{t('replayed')}: {len(done)}"
             elif action == "discard":
@@ -303,6 +306,15 @@ class Pages:
         response = await self.dead_letters(Request(request.scope), notice)
         response.status_code = status
         return response
+
+    async def replay_job(self, job: str, request: Request) -> Response:
+        user = self.user(request, city=True)
+        found = self.console.jobs.get(job)
+        if found is None:
+            return self.render(
+                request, "message.html", "dead_letters", user, 404, heading="404", message=job
+            )
+        return self.render(request, "replay_job.html", "dead_letters", user, job=found)
 
     async def health(self, request: Request) -> Response:
         user = self.user(request, city=True)
@@ -333,6 +345,7 @@ class Pages:
                 )
             ],
             unit="%",
+            ceiling=100,
         )
         on_time = (
             charts.rate_bars(
@@ -446,6 +459,10 @@ def build_pages(console: Console) -> APIRouter:
         router.add_api_route(
             path, _bound(guarded, handler), methods=["GET"], response_class=HTMLResponse
         )
+
+    @router.get("/console/replays/{job}", response_class=HTMLResponse)
+    async def replay_job(job: str, request: Request) -> Response:
+        return await guarded(pages.replay_job)(request, job=job)
 
     @router.post("/console/dead-letters/act")
     async def act(request: Request) -> Response:

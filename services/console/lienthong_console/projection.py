@@ -19,13 +19,14 @@ event's count rather than counting it twice (charts, not books).
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from lienthong.events import Event
 from lienthong.store import Collection, DuplicateKey, Store
-from lienthong_console.facts import day_of, event_unit, hour_of, summary
+from lienthong_console.facts import day_of, event_unit, hour_of, moment_key, summary
 
 DOSSIERS = "dossiers"
 TIMELINE = "timeline"
@@ -96,6 +97,7 @@ class ConsoleProjection:
             "dossier.step-completed": self._step_completed,
             "dossier.step-cancelled": self._step_standing("cancelled"),
             "dossier.step-transferred": self._step_transferred,
+            "dossier.clock-resumed": self._clock_resumed,
             "dossier.apology-issued": self._apology,
             "survey.answered": self._answered,
         }
@@ -122,10 +124,15 @@ class ConsoleProjection:
                 "dossier": event.subject,
                 "type": event.type,
                 "time": event.time,
+                "moment": moment_key(event.time),  # the timeline's order
                 "source": event.source,
                 "unit": event_unit(event.data),
                 "step": event.data.get("step"),
-                "detail": summary(event.data),
+                "detail": summary(event.data, event.type),
+                # Log order: one consumer handles a dossier's events one after another, so
+                # the moment each is recorded orders them as the topic does (events of one
+                # reaction share their `time`).
+                "seq": time.time_ns(),
             }
             try:
                 await self.timeline.insert(entry)
@@ -192,20 +199,37 @@ class ConsoleProjection:
         )
 
     async def _move(self, dossier: str, step: str | None, state: str, **fields: Any) -> None:
+        """Move a step forward (a late or repeated fact never moves it back; the first of
+        `done` and `cancelled` stays), or refresh its fields where it stands."""
         if not step:
             return  # a warning about the whole dossier's appointment: no step to move
         found = await self.steps.get(_step_id(dossier, step))
         if found is None:
             return
-        if _RANK[state] < _RANK[found["state"]]:
-            state = found["state"]
+        current = found["state"]
+        if _RANK[state] < _RANK[current] or (_RANK[state] == _RANK[current] and state != current):
+            return
         await self.steps.replace({**found, **fields, "state": state})
 
     def _step_standing(self, state: str) -> Apply:
         async def move(event: Event) -> None:
-            await self._move(event.subject, event.data.get("step"), state)
+            due = event.data.get("due_at")
+            await self._move(
+                event.subject, event.data.get("step"), state, **({"due_at": due} if due else {})
+            )
 
         return move
+
+    async def _clock_resumed(self, event: Event) -> None:
+        """The supplement arrived: open steps are due anew, and no longer near or overdue
+        (routing warns again as the new moment nears)."""
+        for step, due in (event.data.get("step_due") or {}).items():
+            found = await self.steps.get(_step_id(event.subject, step))
+            if found is not None and _RANK[found["state"]] < _RANK["done"]:
+                await self.steps.replace({**found, "due_at": due, "state": "open"})
+        appointment = event.data.get("appointment_at")
+        if appointment:
+            await self.dossiers.update(event.subject, {"appointment_at": appointment})
 
     async def _step_overdue(self, event: Event) -> None:
         await self._move(
@@ -214,6 +238,7 @@ class ConsoleProjection:
             "overdue",
             escalated_to=event.data.get("escalated_to"),
             overdue_at=event.data.get("detected_at"),
+            due_at=event.data.get("due_at"),
         )
 
     async def _step_completed(self, event: Event) -> None:

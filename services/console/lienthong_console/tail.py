@@ -83,28 +83,31 @@ class TailHub:
         self._listeners.add(listener)
         if self._task is None or self._task.done():
             self._ready = asyncio.Event()
-            self._task = asyncio.create_task(self._follow(), name="console:tail")
+            self._task = asyncio.create_task(self._follow(self._ready), name="console:tail")
         try:
             await asyncio.wait_for(self._ready.wait(), timeout=30)
             yield listener
         finally:
             self._listeners.discard(listener)
             if not self._listeners and self._task is not None:
-                self._task.cancel()
+                # Forgotten before it is awaited: a client arriving while it stops (a page
+                # reload) starts a follower of its own instead of joining this dying one.
+                task, self._task = self._task, None
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await self._task
-                self._task = None
+                    await task
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+                await task
 
-    async def _follow(self) -> None:
+    async def _follow(self, ready: asyncio.Event) -> None:
         try:
             async with self.bus.follow(DOSSIER_EVENTS) as records:
-                self._ready.set()
+                ready.set()
                 async for raw in records:
                     try:
                         event = decode(raw)

@@ -9,7 +9,7 @@ from typing import Any
 
 from lienthong.clock import Clock
 from lienthong.store import Collection, Store
-from lienthong_console.facts import day_of, hour_of
+from lienthong_console.facts import day_of, hour_of, moment_key
 from lienthong_console.projection import (
     ACTIONS,
     HEALTH,
@@ -32,9 +32,13 @@ class Board:
     overdue: list[dict[str, Any]]
     by_unit: list[dict[str, Any]]
     by_procedure: list[dict[str, Any]]
+    near_total: int = 0
+    overdue_total: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
+            "near_total": self.near_total,
+            "overdue_total": self.overdue_total,
             "near": self.near,
             "overdue": self.overdue,
             "by_unit": self.by_unit,
@@ -101,23 +105,25 @@ class ConsoleViews:
     # --- SLA board ------------------------------------------------------------------
 
     async def board(self, units: frozenset[str] | None) -> Board:
+        """Every near-due and overdue step counts in the totals and the groups; the lists
+        show the `BOARD_LIMIT` most urgent of each (a bad day can have thousands)."""
         rows: dict[str, list[dict[str, Any]]] = {"near": [], "overdue": []}
         for state in rows:
             if units is None:
-                found = await self.steps.find({"state": state}, limit=BOARD_LIMIT)
+                found = await self.steps.find({"state": state})
             else:
                 found = []
                 for unit in sorted(units):
-                    found += await self.steps.find(
-                        {"state": state, "unit": unit}, limit=BOARD_LIMIT
-                    )
+                    found += await self.steps.find({"state": state, "unit": unit})
             rows[state] = sorted((_row(s) for s in found), key=lambda r: r["due_at"] or "")
         everything = rows["near"] + rows["overdue"]
         return Board(
-            rows["near"],
-            rows["overdue"],
+            rows["near"][:BOARD_LIMIT],
+            rows["overdue"][:BOARD_LIMIT],
             _grouped(everything, "unit"),
             _grouped(everything, "procedure"),
+            near_total=len(rows["near"]),
+            overdue_total=len(rows["overdue"]),
         )
 
     # --- one dossier ----------------------------------------------------------------
@@ -130,7 +136,13 @@ class ConsoleViews:
         if found is None:
             return None
         entries = await self.timeline.find({"dossier": found["_id"]})
-        entries.sort(key=lambda e: (_aware(e["time"]), e["_id"]))
+        entries.sort(
+            key=lambda e: (
+                e.get("seq", 0),
+                e.get("moment") or moment_key(_aware(e["time"])),
+                e["_id"],
+            )
+        )
         steps = await self.steps.find({"dossier": found["_id"]})
         return {
             "id": found["_id"],
@@ -244,7 +256,8 @@ class ConsoleViews:
 
     async def audit(self, limit: int = 500) -> list[dict[str, Any]]:
         found = await self.actions.find({}, sort=[("time", -1)], limit=limit)
-        return [{**a, "time": _iso(_aware(a["time"])), "id": a.pop("_id")} for a in found]
+        # `_id` popped first: `{**a, "id": a.pop("_id")}` would copy the store's key as well
+        return [{"id": a.pop("_id"), **a, "time": _iso(_aware(a["time"]))} for a in found]
 
 
 def _aware(value: datetime | str) -> datetime:

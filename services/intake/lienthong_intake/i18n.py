@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from lienthong.http.languages import LANG_COOKIE, LANGUAGES, Texts, Translate, language_of
+from lienthong.http.languages import translator as texts_in
 
-from fastapi import Request
+__all__ = ["LANGUAGES", "LANG_COOKIE", "Translate", "language_of", "translator"]
 
-LANGUAGES = ("vi", "en")
-LANG_COOKIE = "lang"
-
-TEXTS: Mapping[str, tuple[str, str]] = {
+TEXTS: Texts = {
     "site": ("Dịch vụ công một cửa liên thông", "One-stop public services"),
     "choose": ("Chọn thủ tục hành chính", "Choose a procedure"),
     "apply": ("Nộp hồ sơ trực tuyến", "Submit online"),
@@ -58,7 +56,7 @@ TEXTS: Mapping[str, tuple[str, str]] = {
     "has_basement": ("Công trình có tầng hầm", "The building has a basement"),
 }
 
-STATUS: Mapping[str, tuple[str, str]] = {
+STATUS: Texts = {
     "newly_registered": ("Mới đăng ký", "Newly registered"),
     "received": ("Đã tiếp nhận", "Received"),
     "not_received": ("Không tiếp nhận", "Not received"),
@@ -71,7 +69,7 @@ STATUS: Mapping[str, tuple[str, str]] = {
     "result_returned": ("Đã trả kết quả", "Result returned"),
 }
 
-EVENTS: Mapping[str, tuple[str, str]] = {
+EVENTS: Texts = {
     "dossier.submitted": ("Nộp hồ sơ", "Submitted"),
     "dossier.received": ("Tiếp nhận hồ sơ", "Received"),
     "dossier.rejected": ("Từ chối tiếp nhận", "Refused"),
@@ -83,21 +81,6 @@ EVENTS: Mapping[str, tuple[str, str]] = {
     "dossier.completed": ("Trả kết quả", "Result returned"),
 }
 
-Translate = Callable[[str], str]
-
-
-def language_of(request: Request) -> str:
-    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or "vi"
-    return asked if asked in LANGUAGES else "vi"
-
 
 def translator(lang: str) -> Translate:
-    index = LANGUAGES.index(lang)
-
-    def translate(key: str) -> str:
-        for table in (TEXTS, STATUS, EVENTS):
-            if key in table:
-                return table[key][index]
-        return key
-
-    return translate
+    return texts_in(lang, TEXTS, STATUS, EVENTS)

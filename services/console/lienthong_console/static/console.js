@@ -46,7 +46,9 @@
   var body = table.querySelector("tbody");
   var status = document.getElementById("stream-status");
   var source = new EventSource(table.dataset.source);
-  source.addEventListener("open", function () {
+  // Not on "open": the response starts before the tail follows the topic, and an event
+  // published in between would never be shown. The server sends "ready" once it follows.
+  source.addEventListener("ready", function () {
     status.textContent = status.dataset.connected; status.dataset.state = "connected";
   });
   source.addEventListener("error", function () {
