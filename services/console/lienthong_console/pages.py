@@ -9,6 +9,7 @@ may not see a page gets 403. Actions are form posts from this origin only."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode, urlsplit
@@ -17,6 +18,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from lienthong.domain.localtime import to_local
 from lienthong.events.registry import registrations
 from lienthong.ops import DeadLetterError
 from lienthong.security import STAFF_COOKIE, InvalidToken, current_principal, verify_token
@@ -33,13 +35,25 @@ STATIC = {"console.css": "text/css", "console.js": "text/javascript"}
 LOGIN = "/console/login"
 
 
+def when(value: datetime | str | None, seconds: bool = True) -> str:
+    """A moment as the city reads it: Vietnamese time, day/month hour:minute[:second]."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return to_local(moment).strftime("%d/%m %H:%M:%S" if seconds else "%d/%m %H:%M")
+
+
 def environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
         autoescape=select_autoescape(("html",)),
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["when"] = when
+    return env
 
 
 class Signed(Exception):
@@ -196,7 +210,9 @@ class Pages:
         samples = await self.console.sampler.recent(6)
         lag_chart = rate_chart = ""
         if len(samples) >= 2:
-            labels = [s.at.strftime("%H:%M") for s in samples]
+            span = (samples[-1].at - samples[0].at).total_seconds()
+            clock = "%H:%M:%S" if span < 600 else "%H:%M"
+            labels = [to_local(s.at).strftime(clock) for s in samples]
             names = sorted({g for s in samples for g in s.lag})
             lag_chart = charts.lines(
                 t("lag_chart"),
@@ -330,7 +346,7 @@ class Pages:
         units = await views.on_time_by_unit()
         throughput = charts.lines(
             t("throughput"),
-            [h[11:13] + "h" for h in flow["hours"]],
+            [f"{to_local(_utc_hour(h)).hour:02d}h" for h in flow["hours"]],
             [
                 charts.Line(t("received"), [float(v) for v in flow["received"]]),
                 charts.Line(t("completed"), [float(v) for v in flow["completed"]]),
@@ -378,6 +394,10 @@ class Pages:
             media_type=STATIC[name],
             headers={"Cache-Control": "public, max-age=300"},
         )
+
+
+def _utc_hour(label: str) -> datetime:
+    return datetime.strptime(label, "%Y-%m-%dT%H").replace(tzinfo=UTC)
 
 
 def _local(target: str) -> str | None:

@@ -41,6 +41,15 @@
     }
   });
 
+  // Moments as the city reads them (Vietnamese time, as the server-rendered pages show them).
+  var clock = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Ho_Chi_Minh", day: "2-digit",
+    month: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  function localTime(iso) {
+    var parts = {};
+    clock.formatToParts(new Date(iso)).forEach(function (p) { parts[p.type] = p.value; });
+    return parts.day + "/" + parts.month + " " + parts.hour + ":" + parts.minute + ":" + parts.second;
+  }
+
   var table = document.getElementById("stream");
   if (!table || !window.EventSource) return;
   var body = table.querySelector("tbody");
@@ -62,7 +71,7 @@
     row.dataset.type = line.type;
     row.dataset.dossier = line.dossier;
     row.dataset.href = "/console/dossiers/" + encodeURIComponent(line.dossier);
-    var cells = [line.time.replace("T", " ").slice(0, 19), null, line.type, line.unit || "",
+    var cells = [localTime(line.time), null, line.type, line.unit || "",
       line.procedure || "", line.detail];
     cells.forEach(function (value, i) {
       var cell = document.createElement("td");
