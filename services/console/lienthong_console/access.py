@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, HTTPException, Request
 
@@ -66,10 +67,27 @@ def city_user(user: Annotated[ConsoleUser, Depends(console_user)]) -> ConsoleUse
     return user
 
 
-def acting_user(user: Annotated[ConsoleUser, Depends(console_user)]) -> ConsoleUser:
+def acting_user(
+    request: Request, user: Annotated[ConsoleUser, Depends(console_user)]
+) -> ConsoleUser:
     if not user.may_act:
         raise HTTPException(403, "only an operator may act on dead letters")
+    if not request.headers.get("authorization"):
+        # Signed in by the staff cookie: a page of another origin on this host (another
+        # port, a sibling subdomain) could post here with it; only this console's own
+        # pages may (browsers name the origin of every cross-origin post).
+        same_origin(request, required=True)
     return user
+
+
+def same_origin(request: Request, *, required: bool = False) -> None:
+    """Refuse a post whose `Origin` is not this console's (or absent, when `required`)."""
+    origin = request.headers.get("origin")
+    if origin is None and not required:
+        return
+    host = request.headers.get("host", "")
+    if origin is None or origin == "null" or urlsplit(origin).netloc != host:
+        raise HTTPException(403, "cross-origin request refused")
 
 
 def optional_user(request: Request) -> ConsoleUser | None:

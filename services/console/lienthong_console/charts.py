@@ -46,7 +46,10 @@ def lines(
     ceiling = ceiling or _nice_max(max(values, default=0))
     step = plot_w / max(1, len(labels) - 1)
     # The legend wraps (a full system has six consumer groups): one row holds what fits.
-    per_row = max(1, (width - left) // _LEGEND_ENTRY)
+    # An entry is as wide as the longest name needs (~6.5 px a character at 11 px).
+    entry = max(_LEGEND_ENTRY, 28 + int(6.5 * max((len(s.name) for s in series), default=0)))
+    entry = min(entry, width - left)
+    per_row = max(1, (width - left) // entry)
     legend_rows = max(1, -(-len(series) // per_row))
     total = height + _LEGEND_ROW * (legend_rows - 1)
     out = [
@@ -64,11 +67,15 @@ def lines(
             f"{_number(ceiling * fraction)}{escape(unit)}</text>"
         )
     every = max(1, len(labels) // 8)
+    last = len(labels) - 1
     for i, label in enumerate(labels):
-        if i % every == 0 or i == len(labels) - 1:
+        # Every `every`-th label and the last, which ends at the plot's edge; one too close
+        # before the last gives way to it.
+        if i == last or (i % every == 0 and last - i >= every / 2):
             x = left + i * step
+            anchor = "end" if i == last and last > 0 else "middle"
             out.append(
-                f'<text x="{x:.1f}" y="{height - bottom + 16}" text-anchor="middle" '
+                f'<text x="{x:.1f}" y="{height - bottom + 16}" text-anchor="{anchor}" '
                 f'class="axis">{escape(label)}</text>'
             )
     for index, line in enumerate(series):
@@ -84,7 +91,7 @@ def lines(
                 f'points="{" ".join(points)}"><title>{escape(line.name)}</title></polyline>'
             )
         y = height - 12 + _LEGEND_ROW * (index // per_row)
-        x = left + (index % per_row) * _LEGEND_ENTRY
+        x = left + (index % per_row) * entry
         out.append(f'<rect x="{x}" y="{y - 9}" width="12" height="4" fill="{colour}"/>')
         out.append(f'<text x="{x + 16}" y="{y - 4}" class="axis">{escape(line.name)}</text>')
     out.append("</svg>")

@@ -24,7 +24,7 @@ from lienthong.ops import DeadLetterError
 from lienthong.security import STAFF_COOKIE, InvalidToken, current_principal, verify_token
 from lienthong.topics import DOSSIER_EVENTS
 from lienthong_console import charts
-from lienthong_console.access import ConsoleUser, console_user
+from lienthong_console.access import ConsoleUser, console_user, same_origin
 from lienthong_console.console import Console, letter_json, payload_text
 from lienthong_console.i18n import language_of, translator
 from lienthong_console.sampler import rates
@@ -33,6 +33,17 @@ from lienthong_console.tail import Filters
 HERE = Path(__file__).parent
 STATIC = {"console.css": "text/css", "console.js": "text/javascript"}
 LOGIN = "/console/login"
+PAGE_LETTERS = 200  # dead letters listed on the page (all count; "replay all" takes all)
+# Every page: its own scripts and styles only, never framed, no referrer to other sites.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def when(value: datetime | str | None, seconds: bool = True) -> str:
@@ -110,6 +121,7 @@ class Pages:
         if "lang" in request.query_params and request.query_params["lang"] == lang:
             response.set_cookie("lang", lang, samesite="lax", max_age=365 * 86400)
         response.headers["Cache-Control"] = "no-store"
+        response.headers.update(SECURITY_HEADERS)
         return response
 
     def refused(self, request: Request, status: int) -> Response:
@@ -118,7 +130,14 @@ class Pages:
             return RedirectResponse(f"{LOGIN}?next={quote(target)}", 303)
         t = translator(language_of(request))
         return self.render(
-            request, "message.html", "console", None, 403, heading="403", message=t("forbidden")
+            request,
+            "message.html",
+            "console",
+            None,
+            403,
+            heading="403",
+            message=t("forbidden"),
+            offer_sign_in=True,
         )
 
     # --- sign-in --------------------------------------------------------------------
@@ -132,7 +151,7 @@ class Pages:
         token: Annotated[str, Form(max_length=8192)],
         next: Annotated[str, Form()] = "",
     ) -> Response:
-        _same_origin(request)
+        same_origin(request)
         try:
             principal = verify_token(request.app.state.settings, token.strip())
             console_user(principal)
@@ -150,7 +169,7 @@ class Pages:
         return response
 
     async def logout(self, request: Request) -> Response:
-        _same_origin(request)
+        same_origin(request)
         response = RedirectResponse(LOGIN, 303)
         response.delete_cookie(STAFF_COOKIE, path="/")
         return response
@@ -251,14 +270,21 @@ class Pages:
         user = self.user(request, city=True)
         group = request.query_params.get("group") or None
         settled = request.query_params.get("settled") == "1"
+        done, count = request.query_params.get("done"), request.query_params.get("count", "")
+        if not notice and done in ("replayed", "discarded") and count.isdigit():
+            notice = f"{translator(language_of(request))(done)}: {int(count)}"
         everything = await self.console.letters(None, settled=True)
         pending: dict[str, int] = {}
         for letter in everything:
             pending[letter.group] = pending.get(letter.group, 0) + (letter.state == "pending")
-        shown = [
-            {**letter_json(letter), "payload": payload_text(letter.masked_payload)}
+        matching = [
+            letter
             for letter in everything
             if (group is None or letter.group == group) and (settled or letter.state == "pending")
+        ]
+        shown = [
+            {**letter_json(letter), "payload": payload_text(letter.masked_payload)}
+            for letter in matching[:PAGE_LETTERS]
         ]
         return self.render(
             request,
@@ -270,10 +296,11 @@ class Pages:
             group=group,
             settled=settled,
             notice=notice,
+            total=len(matching),
         )
 
     async def act(self, request: Request) -> Response:
-        _same_origin(request)
+        same_origin(request)
         user = self.user(request, city=True)
         if not user.may_act:
             raise Signed(403)
@@ -303,17 +330,21 @@ class Pages:
                     job = await self.console.start_replay(user, ids, reason)
                     return RedirectResponse(f"/console/replays/{job.id}", 303)
                 done = await self.console.replay(user, ids, reason, dry_run=False)
-                notice = f"{t('replayed')}: {len(done)}"
+                outcome = "replayed"
             elif action == "discard":
                 if not reason:
                     return await self._dead_letters_after(request, group, t("reason_required"), 422)
                 done = await self.console.discard(user, ids, reason)
-                notice = f"{t('discarded')}: {len(done)}"
+                outcome = "discarded"
             else:
-                return await self._dead_letters_after(request, group, f"? {action}", 422)
+                return await self._dead_letters_after(request, group, t("unknown_action"), 422)
         except DeadLetterError as exc:
             return await self._dead_letters_after(request, group, str(exc), exc.status)
-        return await self._dead_letters_after(request, group, notice, 200)
+        # Post, then redirect: a reload of the page that follows does not act again.
+        query = {"group": group or "", "done": outcome, "count": str(len(done))}
+        if "lang" in request.query_params:
+            query["lang"] = language_of(request)
+        return RedirectResponse(f"/console/dead-letters?{urlencode(query)}", 303)
 
     async def _dead_letters_after(
         self, request: Request, group: str | None, notice: str, status: int
@@ -354,7 +385,7 @@ class Pages:
         )
         satisfaction = charts.lines(
             t("satisfaction"),
-            [d[5:] for d in mood["days"]],
+            [f"{d[8:10]}/{d[5:7]}" for d in mood["days"]],
             [
                 charts.Line(
                     t("satisfaction"), [None if r is None else r * 100 for r in mood["rate"]]
@@ -410,21 +441,6 @@ def _local(target: str) -> str | None:
 
 def _safe_next(request: Request) -> str:
     return _local(request.query_params.get("next", "")) or "/console/"
-
-
-def _same_origin(request: Request) -> None:
-    """Form posts from this console only (the cookie is SameSite=Strict too)."""
-    origin = request.headers.get("origin")
-    if origin is None or origin == "null":
-        return None if origin is None else _refuse()
-    host = request.headers.get("host", "")
-    if urlsplit(origin).netloc != host:
-        _refuse()
-    return None
-
-
-def _refuse() -> None:
-    raise HTTPException(403, "cross-origin form post refused")
 
 
 def build_pages(console: Console) -> APIRouter:

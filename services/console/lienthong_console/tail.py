@@ -76,6 +76,7 @@ class TailHub:
     _known: OrderedDict[str, tuple[str | None, str | None, str | None]] = field(
         default_factory=OrderedDict
     )
+    _stopping: set[asyncio.Task[None]] = field(default_factory=set)
 
     @contextlib.asynccontextmanager
     async def listen(self, filters: Filters) -> AsyncIterator[Listener]:
@@ -92,17 +93,21 @@ class TailHub:
             if not self._listeners and self._task is not None:
                 # Forgotten before it is awaited: a client arriving while it stops (a page
                 # reload) starts a follower of its own instead of joining this dying one.
+                # Not awaited either: the server cancels this block when the client goes, and
+                # a cancellation reaching the follower while its consumer stops would leak it.
+                # The stopping task is kept until it is done.
                 task, self._task = self._task, None
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+                self._stopping.add(task)
+                task.add_done_callback(self._stopping.discard)
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        tasks = [t for t in (task, *self._stopping) if t is not None]
+        for each in tasks:
+            each.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=10)
 
     async def _follow(self, ready: asyncio.Event) -> None:
         try:
@@ -113,6 +118,11 @@ class TailHub:
                         event = decode(raw)
                     except MalformedEvent:
                         continue  # its consumers dead-letter it; the dead-letter page shows it
+                    if event.type == "dossier.received":
+                        # Seen here first: what follows of this dossier (same partition, so
+                        # after it) gets its unit, procedure and code even while the
+                        # console's own read model is behind.
+                        self._remember(event.subject, event.data)
                     procedure, code, unit = await self._dossier_facts(event.subject)
                     line = line_of(event, procedure, code)
                     if line.unit is None and unit is not None:
@@ -125,13 +135,20 @@ class TailHub:
             log.error("tail_failed", error=type(exc).__name__)
             raise
 
-    async def _dossier_facts(self, dossier: str) -> tuple[str | None, str | None, str | None]:
+    def _remember(self, dossier: str, facts: dict[str, object]) -> tuple[str | None, ...]:
+        def text(name: str) -> str | None:
+            value = facts.get(name)
+            return value if isinstance(value, str) else None
+
+        known = (text("procedure"), text("code"), text("receiving_unit"))
+        self._known[dossier] = known
+        self._known.move_to_end(dossier)
+        while len(self._known) > 50_000:
+            self._known.popitem(last=False)
+        return known
+
+    async def _dossier_facts(self, dossier: str) -> tuple[str | None, ...]:
         known = self._known.get(dossier)
         if known is not None and known[0] is not None:
             return known
-        found = await self.dossiers.get(dossier) or {}
-        facts = (found.get("procedure"), found.get("code"), found.get("receiving_unit"))
-        self._known[dossier] = facts
-        while len(self._known) > 50_000:
-            self._known.popitem(last=False)
-        return facts
+        return self._remember(dossier, await self.dossiers.get(dossier) or {})

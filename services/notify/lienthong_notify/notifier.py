@@ -71,11 +71,13 @@ class Notifier:
         if self.clock() - event.time > self.stale_after:
             # A new deployment reading the topic from the start, or a very long outage: news
             # this old would confuse more than inform.
-            log.info("notification_skipped_stale", dossier_id=event.subject, event=event.type)
+            log.info("notification_skipped_stale", dossier_id=event.subject, event_type=event.type)
             return
         contact = await self.contacts.get(event.subject)
         if contact is None or not contact.addresses:
-            log.info("notification_without_contact", dossier_id=event.subject, event=event.type)
+            log.info(
+                "notification_without_contact", dossier_id=event.subject, event_type=event.type
+            )
             return
         for rule in self.rules.for_event(event.type):
             available = set(contact.addresses)

@@ -304,7 +304,10 @@ class KafkaBus:
             yield self._tail(consumer, stopped)
         finally:
             stopped.set()
-            await consumer.stop()
+            # Shielded: a follower is often closed by a cancellation (a client that went
+            # away), and a second one arriving during the stop would leave the consumer
+            # fetching for ever (seen: one leaked consumer per closed live tail).
+            await asyncio.shield(consumer.stop())
 
     async def _tail(
         self, consumer: AIOKafkaConsumer, stopped: asyncio.Event

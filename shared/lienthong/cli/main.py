@@ -224,13 +224,24 @@ def token(
     unit: Annotated[str | None, typer.Option(help="the officer's unit code")] = None,
     agency: Annotated[str | None, typer.Option(help="the agency code (agency tokens)")] = None,
     hours: Annotated[float, typer.Option(help="validity in hours")] = 8.0,
+    subject: Annotated[
+        str | None,
+        typer.Option(help="who holds it, e.g. ops:nguyen.van.a (audits name them by it)"),
+    ] = None,
 ) -> None:
     """Mint a staff or agency token signed with the configured key (dev, tests, scripts)."""
     from lienthong.security import mint_token
 
     try:
         typer.echo(
-            mint_token(Settings(), role=role, unit=unit, agency=agency, ttl=timedelta(hours=hours))
+            mint_token(
+                Settings(),
+                role=role,
+                unit=unit,
+                agency=agency,
+                subject=subject,
+                ttl=timedelta(hours=hours),
+            )
         )
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)

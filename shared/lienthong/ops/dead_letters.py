@@ -10,6 +10,7 @@ often an applicant's dossier.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar, Literal
@@ -18,7 +19,7 @@ import pydantic_core
 
 from lienthong.bus import dlq_topic
 from lienthong.events import RawMessage
-from lienthong.logging import mask_personal, scrub
+from lienthong.logging import MASK, scrub
 from lienthong.schemas.operator import DeadLetterDiscarded, DeadLetterReplayed
 
 State = Literal["pending", "replayed", "discarded"]
@@ -173,11 +174,42 @@ def read_dead_letter(group: str, record: RawMessage) -> DeadLetter:
     )
 
 
+# Keys whose values a dead letter shows as they are (scrubbed of ID numbers, phones and
+# emails all the same): the envelope, ids, codes, units, steps, dates, outcomes. Every other
+# string — names, addresses, form answers, free text, keys nobody listed yet — is masked
+# whole, so that a form field added tomorrow is masked before anyone thinks of it.
+SHOWN_KEYS = frozenset(
+    {
+        *("id", "source", "type", "subject", "time", "specversion", "datacontenttype"),
+        *("causationid", "traceparent", "schemaversion", "schema_version"),
+        *("code", "procedure", "procedure_version", "channel", "ward_code", "contact_channel"),
+        *("unit", "receiving_unit", "from_unit", "to_unit", "requested_by", "escalated_to"),
+        *("step", "role", "agency", "task_id", "dossier_id", "topology", "connector"),
+        *("due_at", "opened_at", "received_at", "appointment_at", "submitted_at", "paused_at"),
+        *("resumed_at", "detected_at", "answered_at", "expires_at", "new_appointment"),
+        *("timeliness", "outcome", "status", "returned_by", "delivery", "attempts", "retryable"),
+        *("sub_procedures", "selection", "question_set", "overall", "sha256", "content_type"),
+    }
+)
+
+
+def mask_for_people(value: Any, shown: bool = False) -> Any:
+    """A copy of a JSON-like value in which only the values of `SHOWN_KEYS` are shown."""
+    if isinstance(value, Mapping):
+        return {k: mask_for_people(v, k in SHOWN_KEYS) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_for_people(v, shown) for v in value]
+    if isinstance(value, str):
+        return scrub(value) if shown else MASK
+    return value
+
+
 def masked_payload(value: bytes) -> Any:
-    """The record's value as JSON with personal data masked; a short scrubbed repr of the
-    bytes when it is not JSON."""
+    """The record's value as JSON with every value that is not plainly an id, a code, a unit,
+    a date or an outcome masked (`SHOWN_KEYS`); a short scrubbed repr of the bytes when it is
+    not JSON."""
     try:
-        return mask_personal(pydantic_core.from_json(value))
+        return mask_for_people(pydantic_core.from_json(value))
     except ValueError:
         shown = repr(value[:_SHOWN_BYTES]) + ("…" if len(value) > _SHOWN_BYTES else "")
         return scrub(shown)

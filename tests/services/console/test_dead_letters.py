@@ -118,6 +118,8 @@ async def test_the_page_shows_a_dry_run_and_acts_on_the_form(embedded: RunningCo
         headers=headers,
         data=form | {"action": "discard", "reason": "duplicate"},
     )
+    assert done.status_code == 303, "post, then redirect: a reload does not act again"
+    done = await it.client.get(done.headers["location"], headers=headers)
     assert done.status_code == 200
     assert "Discarded: 1" in done.text
     assert await dead_letters(it, group=FAILING) == []

@@ -136,3 +136,33 @@ async def test_a_form_post_from_another_origin_is_refused(
         assert "set-cookie" not in response.headers
         same = await browser.post(path, data=form, headers={"Origin": it.base_url})
         assert same.status_code != 403, path
+
+
+@pytest.mark.parametrize("origin", [EVIL, "http://127.0.0.1:1", None])
+async def test_an_api_action_signed_in_by_cookie_needs_the_consoles_own_origin(
+    embedded: RunningConsole, origin: str | None
+) -> None:
+    """A page on another port or subdomain of this host gets the SameSite cookie sent along:
+    the API's actions answer only this console's pages (or a bearer token)."""
+    it = embedded
+    path = "/v1/console/dead-letters/console-0-0/replay"
+    async with client_of(it) as browser:
+        browser.cookies.set(STAFF_COOKIE, token(it.settings, "operator"))
+        headers = {"Origin": origin} if origin else {}
+        refused = await browser.post(path, headers=headers)
+        assert refused.status_code == 403, refused.text
+        own = await browser.post(path, headers={"Origin": str(it.client.base_url).rstrip("/")})
+        assert own.status_code == 404, own.text  # allowed through: the letter does not exist
+    bearer = await it.client.post(path, headers=it.auth("operator"))
+    assert bearer.status_code == 404, bearer.text
+
+
+async def test_pages_are_never_framed_and_load_only_their_own_scripts(
+    embedded: RunningConsole,
+) -> None:
+    page = await embedded.client.get("/console/sla", headers=embedded.auth("operator"))
+    assert page.status_code == 200
+    policy = page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy
+    assert "script-src 'self'" in policy
+    assert page.headers["x-frame-options"] == "DENY"

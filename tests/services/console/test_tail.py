@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import asyncio
 
-from lienthong.bus import InMemoryBus
+import anyio
+import pytest
+
+from lienthong.bus import InMemoryBus, KafkaBus
 from lienthong.store import InMemoryStore
 from lienthong.topics import DOSSIER_EVENTS
 from lienthong_console.tail import Filters, TailHub
-from tests.services.console.dossiers import near, new_dossier_id, received, step_opened
+from tests.conftest import Infra
+from tests.services.console.dossiers import (
+    dossier_completed,
+    near,
+    new_dossier_id,
+    received,
+    step_opened,
+)
 from tests.services.console.served import RunningConsole
 
 
@@ -86,3 +96,53 @@ async def test_the_stream_filters_by_dossier_type_unit_and_procedure(
     assert [line["id"] for line in by_procedure.dossier_events()] == ids[:2]
     (opened,) = [line for line in everything.dossier_events() if line["id"] == ids[0]]
     assert (opened["code"], opened["procedure"], opened["unit"]) == (code, "1.001193", "UBND-P1")
+
+
+def _kafka_fetchers() -> int:
+    """aiokafka consumers alive in this loop (each runs one fetch routine)."""
+    return sum(
+        1
+        for task in asyncio.all_tasks()
+        if "_fetch_requests_routine" in repr(task.get_coro()) and not task.done()
+    )
+
+
+@pytest.mark.kafka
+async def test_a_client_cancelled_as_the_web_server_does_leaves_no_kafka_consumer(
+    infra: Infra, unique: str
+) -> None:
+    """sse-starlette ends a stream by cancelling its scope (anyio) when the client goes; the
+    follower's consumer must still stop. Seen before: one consumer leaked per closed tail."""
+    bus = KafkaBus(infra.kafka_bootstrap, topic_prefix=f"{unique}.")
+    await bus.ensure_topics({DOSSIER_EVENTS: 3})
+    await bus.start()
+    hub = TailHub(bus, InMemoryStore().collection("dossiers"))
+    try:
+        before = _kafka_fetchers()
+        for _ in range(5):
+            with anyio.move_on_after(1.5):
+                async with hub.listen(Filters()) as listener:
+                    await listener.queue.get()  # nothing comes: cancelled while waiting
+        for _ in range(100):  # the stopping followers finish on their own
+            if _kafka_fetchers() == before:
+                break
+            await asyncio.sleep(0.1)
+        assert _kafka_fetchers() == before
+    finally:
+        await hub.stop()
+        await bus.stop()
+
+
+async def test_a_unit_sees_its_dossiers_unitless_events_before_the_read_model_has_them() -> None:
+    """`dossier.completed` names no unit: the tail gives it the receiving unit it saw in the
+    dossier's `dossier.received` (same partition, earlier), not what the console's read model
+    (here: never written) would say."""
+    bus, hub = await hub_on_a_bus()
+    dossier = new_dossier_id()
+    async with hub.listen(Filters(units=frozenset({"UBND-P1"}))) as officer:
+        await bus.publish(DOSSIER_EVENTS, received(dossier, "UBND-P1"), dossier_completed(dossier))
+        lines = [await asyncio.wait_for(officer.queue.get(), timeout=5) for _ in range(2)]
+    assert [line.type for line in lines] == ["dossier.received", "dossier.completed"]
+    assert {line.unit for line in lines} == {"UBND-P1"}
+    assert lines[1].code == lines[0].code
+    await hub.stop()

@@ -70,16 +70,19 @@
     row.tabIndex = 0;
     row.dataset.type = line.type;
     row.dataset.dossier = line.dossier;
-    row.dataset.href = "/console/dossiers/" + encodeURIComponent(line.dossier);
+    var links = table.dataset.links === "1";  // unit staff do not open dossier pages
+    if (links) row.dataset.href = "/console/dossiers/" + encodeURIComponent(line.dossier);
     var cells = [localTime(line.time), null, line.type, line.unit || "",
       line.procedure || "", line.detail];
     cells.forEach(function (value, i) {
       var cell = document.createElement("td");
-      if (i === 1) {
+      if (i === 1 && links) {
         var link = document.createElement("a");
         link.href = row.dataset.href;
         link.textContent = line.code || line.dossier.slice(0, 8);
         cell.appendChild(link);
+      } else if (i === 1) {
+        cell.textContent = line.code || line.dossier.slice(0, 8);
       } else {
         cell.textContent = value;
       }
