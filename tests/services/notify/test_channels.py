@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lienthong.schemas.dossier import SupplementRequested
+from lienthong.schemas.dossier import DossierReceived, SupplementRequested
 from lienthong.schemas.routing import ApologyIssued, ResultReady
 from lienthong_notify.notifier import notification_id
 from tests.services.notify.conftest import DAYTIME, NotifyWorld
@@ -233,3 +233,23 @@ async def test_an_apology_goes_through_every_channel_with_the_new_appointment(
         ("dossier.apology-issued", "sms"),
         ("dossier.received", "sms"),
     ]
+
+
+async def test_news_of_a_dossier_without_contact_or_too_old_is_passed_over(
+    world: NotifyWorld,
+) -> None:
+    """Logged and skipped, neither an error nor a message (a log call once clashed with
+    structlog's own `event` argument: every such event was retried, then dead-lettered)."""
+    nobody = DossierReceived(
+        code="X-1",
+        procedure="1.001193",
+        procedure_version="1",
+        receiving_unit="TTHCC-26506",
+        received_at=datetime.now(UTC),
+        appointment_at=datetime.now(UTC),
+    ).to_event("no-contact-dossier", source="/tests")
+    old = nobody.model_copy(update={"id": "old-1", "time": datetime(2020, 1, 1, tzinfo=UTC)})
+    notify = next(spec for spec in world.host.specs if spec.name == "notify")
+    for event in (nobody, old):
+        await notify.dispatch(event)  # raises if the handler fails
+    assert await world.listing("X-1") == []
