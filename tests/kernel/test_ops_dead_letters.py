@@ -301,6 +301,25 @@ async def test_a_replay_is_paced_and_tells_its_progress() -> None:
     await bus.stop()
 
 
+async def test_a_long_replay_passes_over_a_letter_another_tool_discarded_meanwhile() -> None:
+    """A console job replays a group while an operator at the command line discards one of
+    its later letters: that one is not put back."""
+    bus = InMemoryBus()
+    await bus.start()
+    (await failing_group(bus, [f"D{n}" for n in range(8)])).healed = True
+    letters = await DeadLetterBook(bus).letters(GROUP)
+    last = letters[-1]
+    job = asyncio.create_task(DeadLetterBook(bus).replay_group(GROUP, OPERATOR, pace_per_s=4))
+    await asyncio.sleep(0.5)
+    await DeadLetterBook(bus).discard([last.id], Actor("cli:root", "operator"), "duplicate")
+    report = await job
+    assert last.id not in {letter.id for letter in report.letters}
+    assert len(report.letters) == len(letters) - 1
+    states = {letter.id: letter.state for letter in await DeadLetterBook(bus).letters(GROUP, True)}
+    assert states[last.id] == "discarded"
+    await bus.stop()
+
+
 async def test_an_action_on_a_letter_of_a_recreated_topic_does_not_settle_the_new_one() -> None:
     """A dead-letter topic deleted and created again starts its offsets at 0: an old action
     with the same id, about another record, must not hide the new letter."""

@@ -48,6 +48,8 @@ DEFAULT_PACE_PER_S = 50.0
 """Replays are paced so that a backlog of thousands does not hit a recovering downstream
 (an agency's system that just came back) all at once."""
 
+_RECHECK_S = 1.0
+
 ReplayProgress = Callable[[DeadLetter, int, int], None]
 """Told after each record put back: the letter (now replayed), how many are done, of how many."""
 
@@ -172,10 +174,18 @@ class DeadLetterBook:
     ) -> tuple[DeadLetter, ...]:
         loop = asyncio.get_running_loop()
         started, done = loop.time(), []
+        checked, recorded = loop.time(), {}
         for index, entry in enumerate(entries):
             delay = started + index / pace_per_s - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
+            if loop.time() - checked >= _RECHECK_S:
+                # A long replay looks again, once a second, at what others settled meanwhile
+                # (another console, `lienthong dlq`): a letter they replayed or discarded is
+                # not put back again. Within that second two tools can still both act.
+                recorded, checked = await settlements(self._bus), loop.time()
+            if settlement_of(entry.letter, recorded.get(entry.letter.id, ())) is not None:
+                continue
             action = replayed(entry.letter, actor, reason, self._clock())
             await self._bus.publish_raw([strip_dead_letter_headers(entry.record)])
             await self._record([action])
