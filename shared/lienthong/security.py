@@ -85,7 +85,8 @@ def verify_token(settings: Settings, token: str) -> Principal:
 STAFF_COOKIE = "lienthong_staff"
 
 
-def _bearer(request: Request) -> str:
+def request_token(request: Request) -> str:
+    """The token a request carries: its bearer header, else the staff cookie; 401 if none."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token:
@@ -99,7 +100,7 @@ def _bearer(request: Request) -> str:
 def current_principal(request: Request) -> Principal:
     settings: Settings = request.app.state.settings
     try:
-        return verify_token(settings, _bearer(request))
+        return verify_token(settings, request_token(request))
     except InvalidToken:
         raise HTTPException(
             401, "invalid or expired token", {"WWW-Authenticate": "Bearer"}

@@ -5,17 +5,19 @@ officer or supervisor reads the SLA board and the stream of their own unit only.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 
 from lienthong.http import Problem
 from lienthong.ops import DeadLetterError
+from lienthong.security import InvalidToken, request_token, verify_token
 from lienthong_console.access import Actor, AnyUser, CityUser
 from lienthong_console.console import Console, letter_json
 from lienthong_console.tail import Filters
@@ -82,6 +84,7 @@ def build_api(console: Console) -> APIRouter:
         responses={200: {"content": {"text/event-stream": {}}}},
     )
     async def stream(
+        request: Request,
         user: AnyUser,
         dossier: Annotated[str | None, Query(max_length=100)] = None,
         type: Annotated[str | None, Query(max_length=100)] = None,
@@ -89,13 +92,30 @@ def build_api(console: Console) -> APIRouter:
         procedure: Annotated[str | None, Query(max_length=100)] = None,
     ) -> EventSourceResponse:
         filters = stream_filters(user, dossier, type, unit, procedure)
+        token, settings = request_token(request), request.app.state.settings
+        loop = asyncio.get_running_loop()
 
         async def events() -> AsyncIterator[dict[str, str]]:
             async with console.tail.listen(filters) as listener:
                 yield {"event": "ready", "data": "{}"}
-                reported = 0
+                reported, checked = 0, loop.time()
                 while True:
-                    line = await listener.queue.get()
+                    try:
+                        line = await asyncio.wait_for(
+                            listener.queue.get(), timeout=console.config.heartbeat_s
+                        )
+                    except TimeoutError:
+                        line = None
+                    if loop.time() - checked >= console.config.heartbeat_s:
+                        # A stream lasts no longer than the sign-in it was opened with.
+                        checked = loop.time()
+                        try:
+                            verify_token(settings, token)
+                        except InvalidToken:
+                            yield {"event": "expired", "data": "{}"}
+                            return
+                    if line is None:
+                        continue
                     yield {
                         "event": "dossier-event",
                         "id": line.id,

@@ -53,6 +53,7 @@ log = structlog.get_logger("lienthong.console")
 # watches (`/console/replays/<id>`), not inside the request.
 INLINE_REPLAY_S = 2.0
 KEPT_JOBS = 50
+PENDING_TTL_S = 15.0
 
 
 @dataclass
@@ -100,9 +101,18 @@ class Console:
     # One operator action at a time in this process: two clicks on one letter cannot both
     # find it pending and replay it twice.
     _acting: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _pending: tuple[float, int] | None = None
 
     async def lag(self) -> list[PartitionLag]:
         return (await self.bus.offsets()).lag_rows()
+
+    async def pending_count(self) -> int:
+        """How many dead letters wait, for the home page's card: read at most every
+        `PENDING_TTL_S` (it reads every dead-letter topic and every operator action)."""
+        now = asyncio.get_running_loop().time()
+        if self._pending is None or now - self._pending[0] > PENDING_TTL_S:
+            self._pending = (now, len(await self.book.letters()))
+        return self._pending[1]
 
     async def letters(self, group: str | None, settled: bool = False) -> list[DeadLetter]:
         return await self.book.letters(group, include_settled=settled)

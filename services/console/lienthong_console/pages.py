@@ -189,13 +189,13 @@ class Pages:
         cards = []
         if user.city_wide:
             board = await self.console.views.board(None)
-            letters = await self.console.letters(None)
+            letters = await self.console.pending_count()
             lag = sum(row.lag for row in await self.console.lag())
             t = translator(language_of(request))
             cards = [
                 {"id": "overdue", "label": t("overdue"), "value": board.overdue_total},
                 {"id": "near", "label": t("near_due"), "value": board.near_total},
-                {"id": "dead-letters", "label": t("dead_letters"), "value": len(letters)},
+                {"id": "dead-letters", "label": t("dead_letters"), "value": letters},
                 {"id": "lag", "label": t("total_lag"), "value": lag},
             ]
         return self.render(

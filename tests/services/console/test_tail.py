@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import anyio
 import pytest
 
 from lienthong.bus import InMemoryBus, KafkaBus
+from lienthong.security import mint_token
+from lienthong.settings import Settings
 from lienthong.store import InMemoryStore
 from lienthong.topics import DOSSIER_EVENTS
+from lienthong_console.config import ConsoleConfig
 from lienthong_console.tail import Filters, TailHub
 from tests.conftest import Infra
 from tests.services.console.dossiers import (
@@ -19,7 +23,7 @@ from tests.services.console.dossiers import (
     received,
     step_opened,
 )
-from tests.services.console.served import RunningConsole
+from tests.services.console.served import RunningConsole, running_console
 
 
 async def hub_on_a_bus(queue_size: int = 1000) -> tuple[InMemoryBus, TailHub]:
@@ -146,3 +150,21 @@ async def test_a_unit_sees_its_dossiers_unitless_events_before_the_read_model_ha
     assert {line.unit for line in lines} == {"UBND-P1"}
     assert lines[1].code == lines[0].code
     await hub.stop()
+
+
+async def test_a_stream_ends_when_the_token_it_was_opened_with_expires() -> None:
+    settings = Settings()
+    config = ConsoleConfig(sample_interval_s=0, heartbeat_s=1)
+    async with running_console(settings, config=config) as it:
+        short = mint_token(settings, role="operator", ttl=timedelta(seconds=2))
+        events = []
+        async with it.client.stream(
+            "GET", "/v1/console/stream", headers={"Authorization": f"Bearer {short}"}
+        ) as response:
+            assert response.status_code == 200
+            async with asyncio.timeout(15):
+                async for text in response.aiter_lines():
+                    if text.startswith("event: "):
+                        events.append(text.removeprefix("event: "))
+    assert events[0] == "ready"
+    assert events[-1] == "expired", events

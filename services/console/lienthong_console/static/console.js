@@ -93,6 +93,10 @@
     var empty = document.getElementById("stream-empty");
     if (empty) empty.remove();
   });
+  source.addEventListener("expired", function () {
+    source.close();  // the sign-in ended: go and sign in again, then come back here
+    location.href = "/console/login?next=" + encodeURIComponent(location.pathname + location.search);
+  });
   source.addEventListener("dropped", function (message) {
     var note = document.getElementById("stream-dropped");
     note.hidden = false;
