@@ -4,6 +4,12 @@
 * `PermanentError` (and payload validation errors raised by handlers): straight to the DLQ.
 * Any other exception is retried with exponential backoff and jitter, up to
   `max_attempts`; then the record goes to the DLQ. The consumer always goes on.
+* An outage of what the handler needs (`RetryPolicy.outage`: the store or the broker not
+  answering) is waited out: retried without limit, the partition paused meanwhile, instead
+  of dead-lettering every record consumed while it lasts.
+* A dead letter that cannot be written (the broker down) is retried until it is: the
+  record is not committed before its dead letter is stored.
+* While a deliverer waits out either, `stalled` says why (readiness reports it).
 * `BaseException`s that are not `Exception`s (cancellation, process exit) propagate: the
   record is then not committed and will be delivered again — at-least-once.
 
@@ -39,11 +45,19 @@ log = structlog.get_logger("lienthong.bus")
 DeadLetterSink = Callable[[RawMessage], Awaitable[None]]
 
 
+def no_outage(_error: BaseException) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 5
     initial_backoff_s: float = 0.2
     max_backoff_s: float = 10.0
+    # Which failures are an outage to wait out rather than the record's fault (the runtime
+    # names the store's and the broker's connection errors).
+    outage: Callable[[BaseException], bool] = no_outage
+    outage_backoff_max_s: float = 5.0
 
 
 def dead_letter(
@@ -80,6 +94,7 @@ class Deliverer:
         self.policy = policy
         self.sink = sink
         self._wanted = None if types is None else frozenset(t.encode() for t in types)
+        self.stalled: str | None = None  # why records are not moving on, while they are not
         self._ok = BUS_HANDLED.labels(group=group, outcome="ok")
         self._skipped = BUS_HANDLED.labels(group=group, outcome="skipped")
         self._dead = BUS_HANDLED.labels(group=group, outcome="dead_letter")
@@ -147,7 +162,7 @@ class Deliverer:
 
     async def _handle(self, event: Event, attempt: int) -> None:
         try:
-            await self.handler(event)
+            await self._through_outages(event)
         except Exception as exc:
             log.warning(
                 "handler_failed",
@@ -159,6 +174,46 @@ class Deliverer:
             )
             raise
 
+    async def _through_outages(self, event: Event) -> None:
+        """The handler, retried for as long as what it needs is out (`RetryPolicy.outage`)."""
+        pause = self.policy.initial_backoff_s
+        while True:
+            try:
+                await self.handler(event)
+            except Exception as exc:
+                if not self.policy.outage(exc):
+                    raise
+                self._stall(f"waiting for a dependency: {type(exc).__name__}")
+                await asyncio.sleep(pause)
+                pause = min(self.policy.outage_backoff_max_s, max(0.05, pause * 2))
+                continue
+            self._unstall()
+            return
+
+    def _stall(self, why: str) -> None:
+        if self.stalled != why:
+            log.warning("consumer_stalled", group=self.group, why=why)
+        self.stalled = why
+
+    def _unstall(self) -> None:
+        if self.stalled is not None:
+            log.info("consumer_resumed", group=self.group)
+            self.stalled = None
+
+    async def _store_dead_letter(self, letter: RawMessage) -> None:
+        """Written whatever it takes: the record is committed only after its dead letter."""
+        pause = self.policy.initial_backoff_s
+        while True:
+            try:
+                await self.sink(letter)
+            except Exception as exc:
+                self._stall(f"dead-letter topic unwritable: {type(exc).__name__}")
+                await asyncio.sleep(pause)
+                pause = min(self.policy.outage_backoff_max_s, max(0.05, pause * 2))
+                continue
+            self._unstall()
+            return
+
     async def _bury(
         self,
         raw: RawMessage,
@@ -167,7 +222,7 @@ class Deliverer:
         logical_topic: str,
         event: Event | None = None,
     ) -> None:
-        await self.sink(dead_letter(raw, self.group, error, attempts, logical_topic))
+        await self._store_dead_letter(dead_letter(raw, self.group, error, attempts, logical_topic))
         self._dead.inc()
         log.error(
             "dead_lettered",

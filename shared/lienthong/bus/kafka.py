@@ -213,6 +213,9 @@ class KafkaBus:
             timestamp_ms=record.timestamp,
         )
 
+    def consumer_health(self) -> dict[str, str]:
+        return {consumer.group: consumer.health() for consumer in self._consumers}
+
     def assigned_partitions(self, group: str, topic: str) -> set[int] | None:
         physical = self.physical(topic)
         for consumer in self._consumers:
@@ -370,13 +373,52 @@ class _GroupConsumer:
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()  # no batch being handled
         self._idle.set()
+        self.failure: str | None = None
 
     async def start(self) -> None:
+        await self._open()
+        self._task = asyncio.create_task(
+            self._supervise(), name=f"consumer:{self._subscription.group}"
+        )
+
+    async def _open(self) -> None:
         topics = [self._bus.physical(t) for t in self._subscription.topics]
         listener = _Revocations(self._subscription.on_revoked, self._idle)
         self._consumer.subscribe(topics, listener=listener)
         await self._consumer.start()
-        self._task = asyncio.create_task(self._run(), name=f"consumer:{self._subscription.group}")
+
+    async def _supervise(self) -> None:
+        """The member's loop, started again (a new consumer, from the last commit) whenever
+        it dies of an error; `failure` says why until it runs again."""
+        pause = 1.0
+        while not self._stopping:
+            try:
+                await self._run()
+                return
+            except Exception as exc:  # logged by _run; readiness shows it meanwhile
+                self.failure = f"consumer crashed: {type(exc).__name__}"
+            await asyncio.sleep(pause)
+            pause = min(30.0, pause * 2)
+            if self._stopping:
+                return
+            try:
+                self._consumer = self._bus.consumer(
+                    self._subscription.group, max_poll_records=self._bus._batch_size
+                )
+                await self._open()
+                self.failure = None
+                pause = 1.0
+                log.info("consumer_restarted", group=self._subscription.group)
+            except Exception as exc:
+                self.failure = f"consumer restart failed: {type(exc).__name__}"
+                log.error("consumer_restart_failed", group=self.group, error=type(exc).__name__)
+
+    def health(self) -> str:
+        """'ok', or why this member is not moving records on."""
+        if not self.running:
+            return "failing: consumer stopped"
+        why = self.failure or self._deliverer.stalled
+        return f"failing: {why}" if why else "ok"
 
     async def stop(self) -> None:
         self._stopping = True

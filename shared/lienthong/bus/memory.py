@@ -50,6 +50,7 @@ class InMemoryBus:
         self._subscriptions: list[Subscription] = []
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._wakeups: dict[str, asyncio.Event] = {}
+        self._deliverers: dict[str, Deliverer] = {}
         self._started = False
         self._stopping = False
 
@@ -149,6 +150,7 @@ class InMemoryBus:
         deliverer = Deliverer(
             group, subscription.handler, self._policy, self._dead_letter, subscription.types
         )
+        self._deliverers[group] = deliverer
         while not self._stopping:
             wakeup.clear()
             work = self._pending(subscription)
@@ -182,6 +184,18 @@ class InMemoryBus:
 
     async def _dead_letter(self, message: RawMessage) -> None:
         await self.publish_raw([message])
+
+    def consumer_health(self) -> dict[str, str]:
+        health = {}
+        for group, task in self._tasks.items():
+            deliverer = self._deliverers.get(group)
+            if task.done():
+                health[group] = "failing: consumer stopped"
+            elif deliverer is not None and deliverer.stalled:
+                health[group] = f"failing: {deliverer.stalled}"
+            else:
+                health[group] = "ok"
+        return health
 
     def assigned_partitions(self, group: str, topic: str) -> set[int] | None:
         # One member per group in a process: it owns every partition while it runs.

@@ -149,3 +149,7 @@ class Bus(Protocol):
 
     async def ping(self) -> None:
         """Raise if the bus is unreachable (readiness)."""
+
+    def consumer_health(self) -> dict[str, str]:
+        """Per consumer group of this process: 'ok', or 'failing: why' (its consumer died and
+        is being restarted, or it waits out an outage or an unwritable dead-letter topic)."""

@@ -12,11 +12,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
+from pymongo.errors import ConnectionFailure as PyMongoConnectionFailure
 
 from lienthong import __version__
 from lienthong.bus import Bus, InMemoryBus, KafkaBus, RetryPolicy, Subscription
@@ -30,11 +32,17 @@ from lienthong.topics import core_topics
 log = structlog.get_logger("lienthong.runtime")
 
 
+def is_outage(error: BaseException) -> bool:
+    """The store or the broker not answering: waited out by consumers, not dead-lettered."""
+    return isinstance(error, PyMongoConnectionFailure | KafkaConnectionError | KafkaTimeoutError)
+
+
 def build_bus(settings: Settings, client_id: str) -> Bus:
     policy = RetryPolicy(
         settings.handler_max_attempts,
         settings.handler_backoff_initial_s,
         settings.handler_backoff_max_s,
+        outage=is_outage,
     )
     if settings.kafka_bootstrap:
         return KafkaBus(
@@ -136,6 +144,8 @@ class Host:
                 checks[name] = "ok"
             except Exception as exc:
                 checks[name] = f"failing: {type(exc).__name__}"
+        for group, health in self.bus.consumer_health().items():
+            checks[f"consumer:{group}"] = health
         return checks
 
     def app(self) -> FastAPI:
