@@ -74,7 +74,11 @@ async def test_validation_errors_and_auth_failures_are_problem_documents() -> No
             assert (await client.get("/v1/secret")).status_code == 403
             client.cookies.clear()
             ready = await client.get("/readyz")
-            assert ready.json()["checks"] == {"bus": "ok", "store:console": "ok"}
+            assert ready.json()["checks"] == {
+                "bus": "ok",
+                "store:console": "ok",
+                "consumer:console": "ok",
+            }
             metrics = await client.get("/metrics")
             assert 'lienthong_http_problems_total{status="422"}' in metrics.text
 
