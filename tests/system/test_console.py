@@ -27,6 +27,7 @@ from lienthong.schemas.dossier import DossierSubmitted
 from lienthong.security import mint_token
 from lienthong.topics import DOSSIER_EVENTS, OPERATOR_ACTIONS
 from tests.conftest import ROOT, Infra
+from tests.support import CHROMIUM_ARGS
 from tests.support import eventually_async as until
 from tests.system.console_support import (
     BIRTH,
@@ -54,13 +55,6 @@ from tests.system.console_support import (
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
 
 ARTIFACTS = ROOT / "test-artifacts/console"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 EVERY_SERVICE = ["intake", "routing", "agency-adapter", "notify", "survey", "console"]
 LOGIN_FROM_HOME = "/console/login?next=/console/"
 REASON = "version 2 published to routing"

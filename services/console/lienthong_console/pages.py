@@ -9,69 +9,32 @@ may not see a page gets 403. Actions are form posts from this origin only."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from lienthong.domain.localtime import to_local
 from lienthong.events.registry import registrations
 from lienthong.ops import DeadLetterError
 from lienthong.security import STAFF_COOKIE, InvalidToken, current_principal, verify_token
 from lienthong.topics import DOSSIER_EVENTS
-from lienthong_console import charts
 from lienthong_console.access import ConsoleUser, console_user, same_origin
 from lienthong_console.console import Console, letter_json, payload_text
 from lienthong_console.i18n import language_of, translator
-from lienthong_console.sampler import rates
+from lienthong_console.page_charts import lag_charts, overview_charts
 from lienthong_console.tail import Filters
-
-HERE = Path(__file__).parent
-STATIC = {"console.css": "text/css", "console.js": "text/javascript"}
-LOGIN = "/console/login"
-PAGE_LETTERS = 200  # dead letters listed on the page (all count; "replay all" takes all)
-# Every page: its own scripts and styles only, never framed, no referrer to other sites.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-}
-
-
-def when(value: datetime | str | None, seconds: bool = True) -> str:
-    """A moment as the city reads it: Vietnamese time, day/month hour:minute[:second]."""
-    if not value:
-        return ""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return to_local(moment).strftime("%d/%m %H:%M:%S" if seconds else "%d/%m %H:%M")
-
-
-def environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(HERE / "templates"),
-        autoescape=select_autoescape(("html",)),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["when"] = when
-    return env
-
-
-class Signed(Exception):
-    """Not signed in (redirect) or not allowed (403)."""
-
-    def __init__(self, status: int) -> None:
-        self.status = status
+from lienthong_console.web import (
+    HERE,
+    LOGIN,
+    PAGE_LETTERS,
+    SECURITY_HEADERS,
+    STATIC,
+    Signed,
+    environment,
+    local_target,
+    safe_next,
+)
 
 
 class Pages:
@@ -143,7 +106,7 @@ class Pages:
     # --- sign-in --------------------------------------------------------------------
 
     async def login_form(self, request: Request) -> Response:
-        return self.render(request, "login.html", "sign_in", None, next=_safe_next(request))
+        return self.render(request, "login.html", "sign_in", None, next=safe_next(request))
 
     async def login(
         self,
@@ -157,7 +120,7 @@ class Pages:
             console_user(principal)
         except (InvalidToken, HTTPException):
             return self.render(request, "login.html", "sign_in", None, 401, error=True, next=next)
-        response = RedirectResponse(_local(next) or "/console/", 303)
+        response = RedirectResponse(local_target(next) or "/console/", 303)
         response.set_cookie(
             STAFF_COOKIE,
             token.strip(),
@@ -226,30 +189,7 @@ class Pages:
         groups: dict[str, int] = {}
         for row in rows:
             groups[row.group] = groups.get(row.group, 0) + row.lag
-        samples = await self.console.sampler.recent(6)
-        lag_chart = rate_chart = ""
-        if len(samples) >= 2:
-            span = (samples[-1].at - samples[0].at).total_seconds()
-            clock = "%H:%M:%S" if span < 600 else "%H:%M"
-            labels = [to_local(s.at).strftime(clock) for s in samples]
-            names = sorted({g for s in samples for g in s.lag})
-            lag_chart = charts.lines(
-                t("lag_chart"),
-                labels,
-                [charts.Line(g, [float(s.lag.get(g, 0)) for s in samples]) for g in names],
-            )
-            series = rates(samples)
-            rate_labels = labels[1:]
-            rate_chart = charts.lines(
-                t("rate_chart"),
-                rate_labels,
-                [
-                    charts.Line(topic, [value for _, value in points])
-                    for topic, points in sorted(series.items())
-                    if any(value for _, value in points)
-                ][:6],
-                unit="/s",
-            )
+        lag_chart, rate_chart = lag_charts(await self.console.sampler.recent(6), t)
         return self.render(
             request,
             "lag.html",
@@ -371,37 +311,7 @@ class Pages:
     async def charts(self, request: Request) -> Response:
         user = self.user(request, city=True)
         t = translator(language_of(request))
-        views = self.console.views
-        flow = await views.throughput()
-        mood = await views.satisfaction()
-        units = await views.on_time_by_unit()
-        throughput = charts.lines(
-            t("throughput"),
-            [f"{to_local(_utc_hour(h)).hour:02d}h" for h in flow["hours"]],
-            [
-                charts.Line(t("received"), [float(v) for v in flow["received"]]),
-                charts.Line(t("completed"), [float(v) for v in flow["completed"]]),
-            ],
-        )
-        satisfaction = charts.lines(
-            t("satisfaction"),
-            [f"{d[8:10]}/{d[5:7]}" for d in mood["days"]],
-            [
-                charts.Line(
-                    t("satisfaction"), [None if r is None else r * 100 for r in mood["rate"]]
-                )
-            ],
-            unit="%",
-            ceiling=100,
-        )
-        on_time = (
-            charts.rate_bars(
-                t("on_time_by_unit"),
-                [(r["unit"], r["on_time_rate"], f"({r['completed']})") for r in units[:40]],
-            )
-            if units
-            else ""
-        )
+        throughput, satisfaction, on_time = await overview_charts(self.console.views, t)
         return self.render(
             request,
             "charts.html",
@@ -425,22 +335,6 @@ class Pages:
             media_type=STATIC[name],
             headers={"Cache-Control": "public, max-age=300"},
         )
-
-
-def _utc_hour(label: str) -> datetime:
-    return datetime.strptime(label, "%Y-%m-%dT%H").replace(tzinfo=UTC)
-
-
-def _local(target: str) -> str | None:
-    """Only a path of this console is a place to go back to after sign-in."""
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/console/"):
-        return None
-    return target
-
-
-def _safe_next(request: Request) -> str:
-    return _local(request.query_params.get("next", "")) or "/console/"
 
 
 def build_pages(console: Console) -> APIRouter:

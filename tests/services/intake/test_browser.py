@@ -13,17 +13,11 @@ from lienthong.settings import Settings
 from tests.conftest import ROOT, Infra
 from tests.services.intake.samples import BIRTH_GROUP, WARD
 from tests.services.intake.served import serve
+from tests.support import CHROMIUM_ARGS
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
 
 ARTIFACTS = ROOT / "test-artifacts/intake"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 DOCUMENTS = ("to-khai-lien-thong", "giay-chung-sinh", "giay-chung-nhan-ket-hon")
 
 

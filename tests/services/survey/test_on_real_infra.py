@@ -21,6 +21,7 @@ from tests.services.survey.dossiers import (
     overdue_counter,
 )
 from tests.services.survey.served import Served, served
+from tests.support import CHROMIUM_ARGS
 from tests.support import eventually_async as until
 
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
@@ -34,13 +35,6 @@ def long_lived_links(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 
 
 async def stats(it: Served, by: str = "unit") -> dict[str, Any]:
