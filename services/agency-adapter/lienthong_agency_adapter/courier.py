@@ -166,14 +166,18 @@ class Courier:
         raise AssertionError("unreachable: tenacity either returns or reraises")
 
     async def _call(self, delivery: Delivery) -> Receipt:
-        """One call to the agency's system, counted: any exception is a failed call."""
+        """One call to the agency's system, counted when it ends (so a health window holds
+        each call's attempt and its outcome together): any exception is a failed call."""
         key = (self.agency.code,)
-        self.tally.add(key, "attempts")
         try:
-            return await self.connector.deliver(delivery)
-        except Exception:
-            self.tally.add(key, "failures")
+            receipt = await self.connector.deliver(delivery)
+        except BaseException as exc:
+            self.tally.add(key, "attempts")
+            if isinstance(exc, Exception):
+                self.tally.add(key, "failures")
             raise
+        self.tally.add(key, "attempts")
+        return receipt
 
     async def _record(self, document: Document, receipt: Receipt, attempts: int) -> None:
         if receipt.awaiting_pickup:
