@@ -13,7 +13,7 @@ from lienthong.bus import InMemoryBus, KafkaBus, PermanentError, RetryPolicy, Su
 from lienthong.bus import kafka as kafka_module
 from lienthong.bus.delivery import Deliverer
 from lienthong.events import Event, RawMessage, encode, new_event
-from lienthong.runtime.host import is_outage
+from lienthong.outages import is_outage
 from tests.conftest import Infra
 from tests.support import eventually_async as until
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import socket
+
 import httpx
 from asgi_lifespan import LifespanManager
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
+from pymongo import AsyncMongoClient
 
 from lienthong.events import new_event
 from lienthong.runtime.host import Host
@@ -97,3 +100,40 @@ async def test_an_http_request_trace_continues_into_the_events_it_publishes() ->
     assert traceparent.split("-")[1] == "4bf92f3577b34da6a3ce929d0e0e4736"
     published = await host.bus.read_topic("dossier.events")
     assert published[0].header_str("ce_traceparent") == traceparent
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_a_store_that_does_not_answer_is_a_503_with_retry_after_page_or_problem() -> None:
+    router = APIRouter()
+
+    @router.get("/v1/reads-the-store")
+    async def reads() -> dict[str, str]:
+        mongo: AsyncMongoClient[dict[str, str]] = AsyncMongoClient(
+            f"mongodb://127.0.0.1:{_closed_port()}/", serverSelectionTimeoutMS=200
+        )
+        try:
+            await mongo["db"]["c"].find_one({})
+        finally:
+            await mongo.close()
+        return {}
+
+    host = Host(Settings(), ["console"])
+    host.specs[0].router = router
+    app = host.app()
+    async with LifespanManager(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            api = await client.get("/v1/reads-the-store", headers={"accept": "application/json"})
+            page = await client.get("/v1/reads-the-store", headers={"accept": "text/html"})
+    assert api.status_code == 503
+    assert api.headers["retry-after"] == "5"
+    assert api.headers["content-type"] == "application/problem+json"
+    assert api.json()["type"] == "urn:lienthong:problem:unavailable"
+    assert page.status_code == 503
+    assert page.headers["retry-after"] == "5"
+    assert "Hệ thống đang tạm gián đoạn" in page.text

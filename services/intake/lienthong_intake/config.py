@@ -33,6 +33,20 @@ class IntakeSettings(BaseSettings):
         gt=0,
         description="how long a retry waits for the first attempt with the same key to finish",
     )
+    attempt_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="how long a submission attempt that went silent (its process killed) holds "
+        "its Idempotency-Key before a retry with the key takes over and finishes it",
+    )
+    publish_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="how long a submission waits for the broker before answering 503",
+    )
+    retry_after_s: int = Field(
+        default=5, ge=1, description="the Retry-After of a 503 when the broker does not answer"
+    )
     tracking_failures_allowed: int = Field(
         default=5, ge=1, description="failed tracking look-ups per client and window before 429"
     )

@@ -17,6 +17,7 @@ from lienthong_intake.rate_limit import FailureLimiter
 
 SOURCE = "/lienthong/intake"
 SUBMISSIONS = "submissions"
+SUBMISSION_CODES = "submission_codes"  # the dossier code fixed for an Idempotency-Key
 TRACKING = "tracking"
 ATTACHMENTS = "attachments"
 

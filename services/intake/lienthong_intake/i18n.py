@@ -46,6 +46,16 @@ TEXTS: Texts = {
     ),
     "too_many": ("Quá nhiều lần tra cứu sai, vui lòng thử lại sau.", "Too many failed look-ups."),
     "invalid": ("Vui lòng kiểm tra lại các thông tin sau:", "Please check the following:"),
+    "unavailable": (
+        "Hệ thống đang tạm gián đoạn nên hồ sơ chưa được nộp. Vui lòng gửi lại sau ít phút: "
+        "hồ sơ sẽ không bị nộp hai lần.",
+        "The service is briefly unavailable, so the dossier was not filed yet. Please send it "
+        "again in a few minutes: it will not be filed twice.",
+    ),
+    "reattach": (
+        "Vui lòng đính kèm lại các tệp (trình duyệt không giữ tệp đã chọn).",
+        "Please attach the files again (the browser does not keep chosen files).",
+    ),
     "early": ("sớm hạn", "early"),
     "on_time": ("đúng hạn", "on time"),
     "late": ("trễ hạn", "late"),

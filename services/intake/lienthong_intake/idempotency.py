@@ -1,25 +1,41 @@
-"""Idempotent submissions: one `Idempotency-Key`, one dossier, one answer.
+"""Idempotent submissions: one `Idempotency-Key`, one dossier, one code, one answer.
 
 The first request with a key claims it by inserting a document whose `_id` is the key's hash:
 an insert with a unique `_id` is atomic on MongoDB and FerretDB alike (updates on FerretDB are
-read-modify-write, so they never decide a race). Every other request with that key finds the
-claim and waits for the winner's stored answer. The stored answer holds no personal data and
-no tracking secret (the secret is re-derived, see `tracking_secret`).
+read-modify-write, so they never decide a race). The claim fixes the moment of receipt; the
+dossier code, once drawn, is fixed for the key by a second such insert (`codes`). So whatever
+becomes of an attempt (its broker acknowledgement timed out, the process was killed between
+two steps), the next attempt with the key recomputes the same events with the same ids, the
+same moment and the same code, publishes them again (consumers drop the duplicates) and
+records the answer: a retry finishes what the first attempt started.
+
+Every other request with the key finds the claim and waits for the answer of the attempt in
+flight; it takes over at once when that attempt says it failed, and after `attempt_s` when
+the attempt went silent (killed). The stored answer holds no personal data and no tracking
+secret (the secret is re-derived, see `tracking_secret`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+import structlog
 
 from lienthong.http import Problem
 from lienthong.store import Collection, DuplicateKey
 
+log = structlog.get_logger("lienthong.intake")
+
 POLL_INTERVAL_S = 0.05
+RETRY_SOON = {"Retry-After": "5"}
 
 
 def key_hash(key: str) -> str:
@@ -39,51 +55,72 @@ class StoredAnswer:
 
 @dataclass(frozen=True)
 class Claim:
-    """Either this request owns the key (`answer is None`) or the answer already given."""
+    """This request's hold on a key: either the answer already given, or what the attempts
+    with this key have fixed so far (the moment of receipt; the code, once drawn)."""
 
     id: str
-    answer: StoredAnswer | None
+    received_at: datetime
+    code: str | None = None
+    answer: StoredAnswer | None = None
 
 
 class IdempotencyLedger:
-    def __init__(self, collection: Collection, wait_s: float) -> None:
-        self._c = collection
+    def __init__(
+        self, claims: Collection, codes: Collection, wait_s: float, attempt_s: float
+    ) -> None:
+        self._claims = claims
+        self._codes = codes
         self._wait_s = wait_s
+        self._attempt_s = attempt_s
 
-    async def claim(self, key: str, body_fingerprint: str) -> Claim:
+    async def claim(self, key: str, body_fingerprint: str, now: datetime) -> Claim:
+        """Own the key, take over an abandoned attempt, or get the answer already given."""
         claim_id = key_hash(key)
         document = {
             "_id": claim_id,
             "fingerprint": body_fingerprint,
             "state": "pending",
-            "claimed_at": datetime.now(UTC).isoformat(),
+            "received_at": now.isoformat(),
+            "attempt_until": time.time() + self._attempt_s,
         }
         try:
-            await self._c.insert(document)
-            return Claim(claim_id, None)
+            await self._claims.insert(document)
+            return Claim(claim_id, now)
         except DuplicateKey:
-            return Claim(claim_id, await self._answer_of(claim_id, body_fingerprint))
+            return await self._existing(claim_id, body_fingerprint)
+
+    async def fix_code(self, claim: Claim, draw: Callable[[], Awaitable[str]]) -> str:
+        """The key's dossier code: the one an earlier attempt fixed, or a new one. Of two
+        attempts drawing at once, the first insert wins and the other's number is unused."""
+        if claim.code is not None:
+            return claim.code
+        drawn = await draw()
+        try:
+            await self._codes.insert({"_id": claim.id, "code": drawn})
+            return drawn
+        except DuplicateKey:
+            fixed = await self._codes.get(claim.id)
+            if fixed is None:  # pragma: no cover - a code document is never deleted
+                raise
+            log.warning("dossier_code_drawn_twice", claim=claim.id, unused=drawn)
+            return str(fixed["code"])
 
     async def record(self, claim: Claim, answer: StoredAnswer) -> None:
         fields = {"state": "done", "status_code": answer.status_code, "body": answer.body}
-        await self._c.update(claim.id, fields)
+        await self._claims.update(claim.id, fields)
 
-    async def release(self, claim: Claim) -> None:
-        """Give the key back after a failure that recorded nothing, so a retry can proceed."""
-        await self._c.delete(claim.id)
+    async def interrupt(self, claim: Claim) -> None:
+        """Say that this attempt failed, so that a retry continues at once (best effort: if
+        even this cannot be written, the retry waits out `attempt_s`)."""
+        with contextlib.suppress(Exception):
+            await self._claims.update(claim.id, {"state": "interrupted", "attempt_until": 0.0})
 
-    async def _answer_of(self, claim_id: str, body_fingerprint: str) -> StoredAnswer:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._wait_s
+    async def _existing(self, claim_id: str, body_fingerprint: str) -> Claim:
+        deadline = time.monotonic() + self._wait_s
         while True:
-            stored = await self._c.get(claim_id)
-            if stored is None:
-                raise Problem(
-                    409,
-                    "Submission failed",
-                    "the first attempt with this Idempotency-Key failed; retry",
-                    type="urn:lienthong:problem:idempotency-retry",
-                )
+            stored = await self._claims.get(claim_id)
+            if stored is None:  # claims are never deleted: a store that lost one
+                raise Problem(503, "Submission not found", "retry later", headers=RETRY_SOON)
             if stored["fingerprint"] != body_fingerprint:
                 raise Problem(
                     422,
@@ -92,12 +129,30 @@ class IdempotencyLedger:
                     type="urn:lienthong:problem:idempotency-key-reused",
                 )
             if stored["state"] == "done":
-                return StoredAnswer(int(stored["status_code"]), dict(stored["body"]))
-            if loop.time() > deadline:
+                answer = StoredAnswer(int(stored["status_code"]), dict(stored["body"]))
+                return Claim(claim_id, _moment(stored), answer=answer)
+            if float(stored.get("attempt_until", 0.0)) <= time.time():
+                return await self._take_over(claim_id, stored)
+            if time.monotonic() > deadline:
                 raise Problem(
                     409,
                     "Submission in progress",
                     "a request with this Idempotency-Key is still being handled; retry later",
                     type="urn:lienthong:problem:idempotency-in-progress",
+                    headers={"Retry-After": str(max(1, round(self._attempt_s)))},
                 )
             await asyncio.sleep(POLL_INTERVAL_S)
+
+    async def _take_over(self, claim_id: str, stored: dict[str, Any]) -> Claim:
+        """Continue an attempt that failed or went silent. Not exclusive (an update decides no
+        race on FerretDB): two attempts continuing at once publish the same events."""
+        await self._claims.update(
+            claim_id, {"state": "pending", "attempt_until": time.time() + self._attempt_s}
+        )
+        fixed = await self._codes.get(claim_id)
+        log.info("submission_taken_over", claim=claim_id, had_code=fixed is not None)
+        return Claim(claim_id, _moment(stored), code=str(fixed["code"]) if fixed else None)
+
+
+def _moment(stored: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(str(stored["received_at"]))

@@ -45,6 +45,21 @@ def apply_context(intake: Intake, procedure: Procedure) -> dict[str, Any]:
         "fields": form_fields(procedure),
         "wards": sorted(wards, key=lambda unit: unit.name),
         "idempotency_key": f"page-{uuid.uuid4()}",
+        "posted": FormData(),
+    }
+
+
+def refill(context: dict[str, Any], form: FormData) -> dict[str, Any]:
+    """The form shown again after a refusal: its key and its fields as sent (not its files,
+    which a browser cannot be given back)."""
+    fields: list[tuple[str, str | UploadFile]] = [
+        (name, value) for name, value in form.multi_items() if isinstance(value, str)
+    ]
+    key = form.get("idempotency_key")
+    return {
+        **context,
+        "posted": FormData(fields),
+        "idempotency_key": key or context["idempotency_key"],
     }
 
 
@@ -65,6 +80,8 @@ async def submit_from_page(
     try:
         return await submit_dossier(intake, key, submission)
     except Problem as exc:
+        if exc.status == 503:  # nothing to fix: the same form, sent again later, completes
+            raise
         raise PageInputError([exc.detail or exc.title]) from None
 
 

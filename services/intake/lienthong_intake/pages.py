@@ -21,6 +21,7 @@ from lienthong_intake.page_flows import (
     PageInputError,
     apply_context,
     redirect_target,
+    refill,
     submit_from_page,
 )
 from lienthong_intake.projection import TrackingProjection
@@ -122,14 +123,22 @@ class Pages:
     async def submit(self, request: Request, code: str, channel: str) -> Response:
         procedure = self.procedure(code)
         form = await request.form()
+        context = refill(apply_context(self.intake, procedure), form)
         try:
             answer = await submit_from_page(self.intake, procedure, form, channel)
         except PageInputError as exc:
-            context = apply_context(self.intake, procedure)
-            context["idempotency_key"] = form.get("idempotency_key") or context["idempotency_key"]
             return self.page(
                 request, "apply.html", 422, channel=channel, errors=exc.messages, **context
             )
+        except Problem as exc:
+            if exc.status != 503:
+                raise
+            # The form keeps its key: sent again, it completes this submission, not a new one.
+            response = self.page(
+                request, "apply.html", 503, channel=channel, unavailable=True, **context
+            )
+            response.headers.update(exc.headers)
+            return response
         return RedirectResponse(redirect_target(answer), 303)
 
 

@@ -17,7 +17,13 @@ from lienthong_intake.blobs.s3 import S3BlobStore
 from lienthong_intake.blobs.sigv4 import Credentials
 from lienthong_intake.codes import DossierCodes
 from lienthong_intake.config import IntakeSettings
-from lienthong_intake.context import ATTACHMENTS, SUBMISSIONS, TRACKING, Intake
+from lienthong_intake.context import (
+    ATTACHMENTS,
+    SUBMISSION_CODES,
+    SUBMISSIONS,
+    TRACKING,
+    Intake,
+)
 from lienthong_intake.idempotency import IdempotencyLedger
 from lienthong_intake.pages import build_pages
 from lienthong_intake.projection import TrackingProjection
@@ -40,7 +46,12 @@ def build(
         settings=config,
         secret_key=context.settings.token_key.get_secret_value().encode(),
         clock=clock,
-        ledger=IdempotencyLedger(context.store.collection(SUBMISSIONS), config.idempotency_wait_s),
+        ledger=IdempotencyLedger(
+            claims=context.store.collection(SUBMISSIONS),
+            codes=context.store.collection(SUBMISSION_CODES),
+            wait_s=config.idempotency_wait_s,
+            attempt_s=config.attempt_s,
+        ),
         limiter=FailureLimiter(config.tracking_failures_allowed, config.tracking_failure_window_s),
         attachments=Attachments(
             build_blob_store(config, context.settings.embedded),

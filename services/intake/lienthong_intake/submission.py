@@ -7,6 +7,7 @@ contents are never recorded, only their SHA-256; personal data never reaches the
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,8 @@ import structlog
 
 from lienthong.domain import DossierSchedule
 from lienthong.events import Event, Payload, derived_id
+from lienthong.http import Problem
+from lienthong.outages import OUTAGES
 from lienthong.schemas.dossier import (
     Applicant,
     DossierReceived,
@@ -41,18 +44,20 @@ from lienthong_intake.models import (
 from lienthong_intake.tracking_secret import secret_sha256, tracking_secret
 
 log = structlog.get_logger("lienthong.intake")
+UNPUBLISHED: tuple[type[BaseException], ...] = (TimeoutError, *OUTAGES)
 
 
 async def submit_dossier(
     intake: Intake, idempotency_key: str, submission: SubmissionIn
 ) -> StoredAnswer:
-    """Receive a submission once per key; a retry gets the first attempt's answer."""
+    """Receive a submission once per key; a retry gets the first attempt's answer, or
+    finishes what it started."""
     digests = await intake.attachments.digests(submission.documents)
     # The files' digests, not how they came (inline or uploaded, which upload): a form posted
     # twice re-uploads its files under new attachment ids and is still the same request.
     body = submission.model_dump(mode="json", exclude={"documents"})
     body_fingerprint = fingerprint({**body, "documents": digests})
-    claim = await intake.ledger.claim(idempotency_key, body_fingerprint)
+    claim = await intake.ledger.claim(idempotency_key, body_fingerprint, intake.clock())
     answer = claim.answer or await _decide_once(intake, claim, submission, digests)
     return _with_tracking_secret(intake, answer)
 
@@ -60,35 +65,51 @@ async def submit_dossier(
 async def _decide_once(
     intake: Intake, claim: Claim, submission: SubmissionIn, digests: dict[str, str]
 ) -> StoredAnswer:
-    published = False
+    """Every step is repeatable: the events' ids, the moment and the code are fixed by the
+    claim, so an attempt after a failure (or a kill) publishes the very same events."""
     try:
         dossier_id = derived_id(claim.id, "dossier")
-        received_at = intake.clock()
+        received_at = claim.received_at
         submitted = _submitted_event(dossier_id, submission, digests, received_at)
+        # First the submission alone: with the broker down, no code is drawn.
+        await _publish(intake, submitted)
         assessment = assess_application(
             intake.catalogue, intake.timeline, _application(submission), received_at
         )
         ward = submission.applicant.ward_code
-        outcome, answer = await _outcome(intake, dossier_id, ward, assessment, received_at)
-        await intake.bus.publish(
-            DOSSIER_EVENTS, submitted, outcome.caused_by(submitted, source=SOURCE)
-        )
-        published = True
+        outcome, answer = await _outcome(intake, claim, dossier_id, ward, assessment)
+        await _publish(intake, outcome.caused_by(submitted, source=SOURCE))
         await intake.ledger.record(claim, answer)
-    except Exception:
-        if not published:  # nothing recorded: the key is free again for a retry
-            await intake.ledger.release(claim)
-        else:
-            log.error("submission_answer_not_stored", claim=claim.id)
+    except BaseException:
+        await intake.ledger.interrupt(claim)
         raise
     return answer
 
 
+async def _publish(intake: Intake, event: Event) -> None:
+    """Publish, or answer 503 within the configured time when the broker does not take it
+    (the client retries with the same key; the same event ids are published again)."""
+    try:
+        await asyncio.wait_for(
+            intake.bus.publish(DOSSIER_EVENTS, event), intake.settings.publish_timeout_s
+        )
+    except UNPUBLISHED as exc:
+        log.warning("submission_not_published", error=type(exc).__name__, dossier_id=event.subject)
+        raise Problem(
+            503,
+            "Service temporarily unavailable",
+            "the submission could not be recorded right now; nothing is lost: "
+            "retry with the same Idempotency-Key",
+            type="urn:lienthong:problem:unavailable",
+            headers={"Retry-After": str(intake.settings.retry_after_s)},
+        ) from exc
+
+
 async def _outcome(
-    intake: Intake, dossier_id: str, ward: str, assessment: Assessment, received_at: datetime
+    intake: Intake, claim: Claim, dossier_id: str, ward: str, assessment: Assessment
 ) -> tuple[Payload, StoredAnswer]:
     if isinstance(assessment, Complete):
-        return await receive_dossier(intake, dossier_id, ward, assessment, received_at)
+        return await receive_dossier(intake, claim, dossier_id, ward, assessment)
     if isinstance(assessment, Incomplete):
         return request_supplement(dossier_id, assessment)
     log.info("dossier_rejected", dossier_id=dossier_id, reasons=len(assessment.reasons))
@@ -97,12 +118,13 @@ async def _outcome(
 
 
 async def receive_dossier(
-    intake: Intake, dossier_id: str, ward: str, complete: Complete, received_at: datetime
+    intake: Intake, claim: Claim, dossier_id: str, ward: str, complete: Complete
 ) -> tuple[Payload, StoredAnswer]:
-    """Complete: issue the dossier code and the appointment for the result."""
+    """Complete: the dossier code (fixed for the key at its first draw) and the appointment."""
     unit = complete.receiving_unit
     agency_id = intake.settings.agency_id_for(unit.code)
-    code = await intake.codes.issue(agency_id, received_at)
+    received_at = claim.received_at
+    code = await intake.ledger.fix_code(claim, lambda: intake.codes.issue(agency_id, received_at))
     schedule = DossierSchedule.plan(
         complete.procedure, intake.calendar, received_at, complete.selection
     )

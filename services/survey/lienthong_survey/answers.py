@@ -2,12 +2,17 @@
 
 The `answers` collection is the claim: inserting the document whose `_id` is the token's
 SHA-256 is atomic on MongoDB and FerretDB alike, so of two concurrent answers exactly one
-wins; the other gets `AlreadyAnswered` (HTTP 409).
+wins; the other gets `AlreadyAnswered` (HTTP 409). The claim stays `pending` until the
+published answer comes back from the stream (`record_answer`); a pending claim whose attempt
+went silent (the process killed between claim and publish) stops holding the link after
+`answer_attempt_s`, and the next answer with the link is taken. Its event id is the
+invitation's, so if the silent attempt did publish, the stream keeps one answer.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass, field
 
 import structlog
@@ -87,7 +92,7 @@ class Answers:
             raise UnknownToken()
         if self._clock() >= parse_utc(invitation["expires_at"]):
             raise ExpiredToken()
-        if await self._answers.get(invitation["_id"]) is not None:
+        if _holds(await self._answers.get(invitation["_id"])):
             raise AlreadyAnswered()
         return invitation
 
@@ -102,18 +107,21 @@ class Answers:
             "desk": fact.desk,
             "answered_at": utc_iso(fact.answered_at),
             "flags": list(fact.flags),
+            "state": "pending",
+            "attempt_until": time.time() + self._settings.answer_attempt_s,
         }
         try:
             await self._answers.insert(claim)
         except DuplicateKey:
-            raise AlreadyAnswered() from None
+            await self._take_over(claim)
         event_id = derived_id(invitation["invitation_id"], SurveyAnswered.event_type)
         try:
             await self._bus.publish(
                 DOSSIER_EVENTS, fact.to_event(invitation["dossier_id"], source=SOURCE, id=event_id)
             )
         except Exception as exc:
-            await self._answers.delete(fact.token_sha256)
+            with contextlib.suppress(Exception):  # else the claim lapses after the attempt time
+                await self._answers.delete(fact.token_sha256)
             raise NotRecorded() from exc
         log.info(
             "survey_answered",
@@ -122,6 +130,13 @@ class Answers:
             flags=list(fact.flags),
         )
         return fact
+
+    async def _take_over(self, claim: Document) -> None:
+        """The link is answered, unless its claim is an attempt that went silent."""
+        if _holds(await self._answers.get(claim["_id"])):
+            raise AlreadyAnswered()
+        await self._answers.replace(claim)
+        log.info("survey_answer_taken_over")
 
     def _check(self, given: AnswerInput, invitation: Document) -> None:
         levels = [given.overall, *given.units.values(), *given.factors.values()]
@@ -174,7 +189,19 @@ class Answers:
             "desk": fact.desk,
             "answered_at": utc_iso(fact.answered_at),
             "flags": list(fact.flags),
+            "state": "published",
         }
-        with contextlib.suppress(DuplicateKey):  # claimed by the request that published it
+        try:
             await self._answers.insert(claim)
+        except DuplicateKey:  # claimed by the request that published it
+            await self._answers.update(fact.token_sha256, {"state": "published"})
         await self._invitations.mark_answered(fact.token_sha256)
+
+
+def _holds(claim: Document | None) -> bool:
+    """A claim holds its link once published, and while its attempt may still publish."""
+    if claim is None:
+        return False
+    if claim.get("state", "published") != "pending":
+        return True
+    return float(claim.get("attempt_until", 0.0)) > time.time()

@@ -28,6 +28,12 @@ class SurveySettings(BaseSettings):
     public_base_url: str = Field(
         default="", description="origin of the short links in QR codes; empty = the request's"
     )
+    answer_attempt_s: float = Field(
+        default=30,
+        gt=0,
+        description="how long an answer being recorded holds its link; after that (its process "
+        "was killed before publishing) the link can be answered again",
+    )
     answers_per_client: int = Field(default=30, ge=1, description="answers per address/window")
     lookups_failed_per_client: int = Field(
         default=20, ge=1, description="unknown tokens per address and window before 429"

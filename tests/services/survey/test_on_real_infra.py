@@ -4,6 +4,8 @@ the page in real Chromium, the statistics, and a replay that rebuilds the same n
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import time
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +144,44 @@ async def test_replay_rebuilds_the_same_statistics(infra: Infra, unique: str) ->
         assert (await it.client.get("/v1/surveys/export.csv", headers=headers)).text == live_csv
         second = await it.client.post(f"/v1/surveys/{token}/answers", json={"overall": "satisfied"})
         assert second.status_code == 409, "the one-answer claim is rebuilt too"
+
+
+async def test_an_answer_whose_process_was_killed_before_publishing_does_not_burn_the_link(
+    infra: Infra, unique: str
+) -> None:
+    """What a kill between the claim and the publish leaves: a pending claim. While its
+    attempt may still publish, the link is taken; after the attempt's time it is free."""
+    async with served(infra, unique) as it:
+        await it.publish(on_time_online("K"))
+        token = await token_for(it.host.bus, "K")
+        claims = it.host.stores["survey"].collection("answers")
+        claim_id = hashlib.sha256(token.encode()).hexdigest()
+        residue: dict[str, Any] = {
+            "_id": claim_id,
+            "dossier_id": "K",
+            "device": "d",
+            "desk": None,
+            "answered_at": "2026-03-10T03:00:00+00:00",
+            "flags": [],
+            "state": "pending",
+            "attempt_until": time.time() + 30,
+        }
+        await claims.insert(residue)
+        url = f"/v1/surveys/{token}/answers"
+        in_flight = await it.client.post(url, json={"overall": "satisfied"})
+        assert in_flight.status_code == 409, "the attempt may still publish"
+
+        await claims.replace({**residue, "attempt_until": time.time() - 1})  # it went silent
+        page = await it.client.get(f"/s/{token}")
+        assert page.status_code == 200, "the link opens again"
+        taken = await it.client.post(url, json={"overall": "satisfied"})
+        assert taken.status_code == 201, taken.text
+
+        async def published() -> bool:
+            claim = await claims.get(claim_id)
+            return claim is not None and claim["state"] == "published"
+
+        await until(published, what="the claim settled by the published answer")
+        answered = [e for e in await events_of(it.host.bus, "survey.answered") if e.subject == "K"]
+        assert len(answered) == 1
+        assert (await it.client.post(url, json={"overall": "satisfied"})).status_code == 409
