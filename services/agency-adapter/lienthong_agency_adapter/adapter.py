@@ -6,6 +6,7 @@ Built once by the composition root (`service.build`), started and stopped by the
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import httpx
 import structlog
@@ -46,6 +47,8 @@ class AgencyAdapter:
         ).rstrip("/")
         self.couriers: dict[str, Courier] = {}
         self.tally = Tally()  # the couriers' calls and failures, for the health snapshots
+        # Names this process in its delivery leases (for operators; never compared).
+        self.holder = f"{context.settings.instance_id}/{uuid.uuid4().hex[:8]}"
         self._http: httpx.AsyncClient | None = None
 
     # --- lifecycle -------------------------------------------------------------------
@@ -65,6 +68,7 @@ class AgencyAdapter:
                 self.settings,
                 self.public_url,
                 self.tally,
+                holder=self.holder,
             )
             self.couriers[agency.code] = courier
             await courier.start()

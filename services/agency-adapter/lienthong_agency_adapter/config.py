@@ -207,6 +207,15 @@ class AdapterSettings(BaseSettings):
     breaker_failures: int = Field(default=5, ge=1)
     breaker_open_s: float = Field(default=30.0, ge=0)
     poll_interval_s: float = Field(default=1.0, gt=0)
+    # Delivery leases (several replicas, `leases.py`): a task is delivered by one replica at a
+    # time. The holder renews every lease_s / 3 and gives up at 2/3 when it cannot; another
+    # replica takes a task over once it has seen its lease unrenewed for lease_s, by its own
+    # clock. A round may outlast its lease (renewed): 30 s rides out a store hiccup of 10 s
+    # and hands a dead replica's tasks over within about 30 s. Give every replica the same value
+    # (a rolling change of at most 2x at a time stays safe: renewals come every new/3 < old).
+    lease_s: float = Field(default=30.0, gt=0)
+    # What crashed rounds leave in `task_leases` (turns that have ended) is deleted this often.
+    lease_sweep_interval_s: float = Field(default=600.0, gt=0)
     health_interval_s: float = Field(
         default=15.0, gt=0, description="every this long, a health snapshot on ops.health"
     )

@@ -8,6 +8,10 @@ Retry schedule, for retryable failures (timeouts, refused connections, 5xx, 429)
   probes it again every 30 s. A task still undeliverable after 3 days fails for good
   (≈ 900 rounds at the cap): a TaskDeliveryFailed event and a dead letter to replay.
 Every call of every round carries the task's own idempotency key.
+
+Several replicas deliver from one outbox: a task is delivered under a lease (`leases`), so one
+replica at a time calls the agency with it, and a dead replica's tasks are taken over when its
+leases run out (`LIENTHONG_ADAPTER_LEASE_S`).
 """
 
 from __future__ import annotations
@@ -35,8 +39,11 @@ from lienthong_agency_adapter.connectors.base import (
     Receipt,
     RetryableDeliveryError,
 )
-from lienthong_agency_adapter.outbox import TaskOutbox
+from lienthong_agency_adapter.leases import DeliveryLeases, LeaseLost, lease_key
+from lienthong_agency_adapter.outbox import TaskOutbox, in_turn, turn_of
 from lienthong_agency_adapter.recorder import TaskRecorder, assigned
+
+BATCH = 50  # due tasks read per query
 
 
 def delivery_of(document: Document, public_url: str) -> Delivery:
@@ -64,6 +71,8 @@ class Courier:
         settings: AdapterSettings,
         public_url: str,
         tally: Tally | None = None,
+        *,
+        holder: str = "local",
     ) -> None:
         self.agency = agency
         self.connector = connector
@@ -74,6 +83,7 @@ class Courier:
         self.breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_open_s)
         # Every call to the agency's system, and each that failed, for the health snapshot.
         self.tally = tally or Tally()
+        self.leases = DeliveryLeases(outbox.leases, agency.code, holder, settings.lease_s)
         self._limit = asyncio.Semaphore(agency.concurrency)
         self._pace_lock = asyncio.Lock()
         self._next_slot = 0.0
@@ -83,6 +93,12 @@ class Courier:
         # a new task wakes it. A failed round (the store or the bus briefly away) is logged
         # by the loop and the next round retries.
         self._rounds = Periodic(f"courier:{agency.code}", self._pause_s, self.deliver_due)
+        self._sweeps = Periodic(
+            f"leases:{agency.code}",
+            settings.lease_sweep_interval_s,
+            self.sweep_leases,
+            jitter=0.2,
+        )
 
     def _pause_s(self) -> float:
         return max(self.settings.poll_interval_s, self.breaker.seconds_until_probe())
@@ -93,19 +109,25 @@ class Courier:
     async def start(self) -> None:
         self._stopping = False
         await self._rounds.start()
+        await self._sweeps.start()
 
     async def stop(self) -> None:
         """Finish the deliveries in hand (each is recorded), start no other."""
         self._stopping = True
+        await self._sweeps.stop()
         await self._rounds.stop()
 
     async def deliver_due(self) -> None:
+        """Deliver what is due until nothing due is left to this replica: the tasks other
+        replicas hold are read again by each query (hence the larger limit) and passed over."""
         while not self._stopping and self.breaker.allows():
-            due = await self.outbox.due(self.agency.code)
+            due = await self.outbox.due(self.agency.code, BATCH + self.leases.watching)
+            self.leases.forget_all_but(lease_key(d["_id"], turn_of(d)) for d in due)
             if not due:
                 return
             if self.breaker.state != "closed":  # half-open: one probe before the rest
-                await self.deliver(due[0])
+                if not await self._probe(due):
+                    return
                 continue
             outcomes = await asyncio.gather(
                 *(self._limited(document) for document in due), return_exceptions=True
@@ -113,12 +135,36 @@ class Courier:
             errors = [o for o in outcomes if isinstance(o, Exception)]
             if errors:  # every delivery of the batch has finished; report the first error
                 raise errors[0]
+            if not any(outcomes):
+                return
 
-    async def _limited(self, document: Document) -> None:
+    async def _probe(self, due: list[Document]) -> bool:
+        for document in due:
+            if await self.attempt(document):
+                return True
+        return False
+
+    async def _limited(self, document: Document) -> bool:
         async with self._limit:
             await self._pace()
-            if self.breaker.allows():
-                await self.deliver(document)
+            return self.breaker.allows() and await self.attempt(document)
+
+    async def attempt(self, document: Document) -> bool:
+        """Deliver a due task under its lease; False when another replica has it (or has
+        just finished its turn: the outbox is read again once the lease is ours)."""
+        lease = await self.leases.take(document["_id"], turn_of(document))
+        if lease is None:
+            return False
+        fresh = await self.outbox.get(document["_id"])
+        if fresh is None or not in_turn(fresh, lease.turn):
+            await self.leases.release(lease)
+            return False
+        try:
+            await self.leases.hold(lease, self.deliver(fresh))
+        except LeaseLost:  # another replica has the task now; its delivery carries the key
+            return False
+        await self.leases.release(lease)
+        return True
 
     async def _pace(self) -> None:
         """Space calls by 1/rate_per_s when the agency has a rate limit."""
@@ -179,6 +225,15 @@ class Courier:
         self.tally.add(key, "attempts")
         return receipt
 
+    async def sweep_leases(self) -> None:
+        """Delete the leases that crashed rounds left behind on tasks that have moved on."""
+
+        async def turn_is_over(task_id: str, turn: int) -> bool:
+            document = await self.outbox.get(task_id)
+            return document is None or not in_turn(document, turn)
+
+        await self.leases.sweep(turn_is_over)
+
     async def _record(self, document: Document, receipt: Receipt, attempts: int) -> None:
         if receipt.awaiting_pickup:
             await self.outbox.set(document["_id"], state="waiting", attempts=attempts)
@@ -199,6 +254,7 @@ class Courier:
         delay = backoff * (0.5 + random.random() / 2)
         await self.outbox.set(
             document["_id"],
+            turn=turn_of(document) + 1,  # the round is over: its lease ends with it
             rounds=rounds,
             attempts=attempts,
             next_attempt_at=time.time() + delay,

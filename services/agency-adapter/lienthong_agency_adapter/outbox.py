@@ -9,6 +9,10 @@ consumer sits blocked past its poll interval.
 States: pending (to deliver) → delivered (its system has it) → answered (a final result);
 inbox/manual agencies: pending → waiting (in their inbox) → delivered (acknowledged) → …;
 failed (permanent failure; a DLQ replay of the task puts it back to pending).
+
+A pending task is in its `turn`: a number that moves on when a delivery round ends without
+handing the task over (postponed) or when a replay puts it back. Delivery leases are per turn
+(`leases`, collection `task_leases`), so a round that has ended cannot be leased again.
 """
 
 from __future__ import annotations
@@ -25,11 +29,22 @@ OPEN_STATES = ("waiting", "delivered")
 UNDELIVERED_STATES = ("pending", "waiting")  # accepted, not in the agency's hands yet
 
 
+def turn_of(document: Document) -> int:
+    return int(document.get("turn", 0))
+
+
+def in_turn(document: Document, turn: int) -> bool:
+    """Whether the task still waits for a delivery in that turn."""
+    return document["state"] == "pending" and turn_of(document) == turn
+
+
 class TaskOutbox:
     def __init__(self, store: Store) -> None:
         self.tasks: Collection = store.collection("tasks")
+        self.leases: Collection = store.collection("task_leases")
 
     async def prepare(self) -> None:
+        await self.leases.ensure_index([("agency", 1)])  # the lease sweep, per agency
         await self.tasks.ensure_index([("agency", 1), ("state", 1), ("next_attempt_at", 1)])
         # The inbox and the health snapshot's oldest waiting task: on MongoDB a walk to the
         # first key, instead of sorting every task an agency has waiting.
@@ -47,6 +62,7 @@ class TaskOutbox:
             "event": event.model_dump(mode="json", by_alias=True),
             "accepted_at": now,
             "next_attempt_at": now,
+            "turn": 0,
             "rounds": 0,
             "attempts": 0,
             "answers": [],
@@ -58,7 +74,13 @@ class TaskOutbox:
             existing = await self.tasks.get(task.task_id)
             if existing is not None and existing["state"] == "failed":
                 # Replayed from the dead-letter topic: deliver again, same idempotency key.
-                await self.set(task.task_id, state="pending", next_attempt_at=now, rounds=0)
+                await self.set(
+                    task.task_id,
+                    state="pending",
+                    next_attempt_at=now,
+                    rounds=0,
+                    turn=turn_of(existing) + 1,  # a new turn: the failed one's leases are over
+                )
                 return True
             return False
 
