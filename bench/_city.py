@@ -35,7 +35,7 @@ from _procs import (
 )
 from prometheus_client.parser import text_string_to_metric_families
 
-SERVICES = ("intake", "routing", "agency-adapter", "notify", "survey", "console")
+SERVICES = ("intake", "routing", "agency-adapter", "notify", "survey", "console", "notary")
 COUNTERS = (
     "lienthong_bus_published_total",
     "lienthong_bus_handled_total",

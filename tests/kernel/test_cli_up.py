@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import Infra
 from tests.running import lienthong_up
 
-EVERY_SERVICE = {"intake", "routing", "agency-adapter", "survey", "notify", "console"}
+EVERY_SERVICE = {"intake", "routing", "agency-adapter", "survey", "notify", "console", "notary"}
 
 
 @pytest.mark.parametrize(

@@ -26,6 +26,7 @@ from lienthong.ops import (
     UnknownDeadLetter,
 )
 from lienthong.ops.actions import action_event
+from lienthong.ops.book import REPLAY_OF
 from lienthong.settings import Settings
 from lienthong.topics import core_topics
 from tests.kernel.conftest import BusWorld
@@ -195,7 +196,8 @@ async def test_a_replay_puts_the_record_back_and_records_who_did_it(world: BusWo
     copies = [r for r in await bus.read_topic(TOPIC) if (r.key, r.value) == (dead.key, dead.value)]
     original, replayed = sorted(copies, key=lambda r: r.offset)
     assert original.offset == letter.original_offset
-    assert _headers(replayed) == _headers(original)
+    marked = (REPLAY_OF, letter.id.encode())  # the one header added: the notary reads it
+    assert _headers(replayed) == [*_headers(original), marked]
     assert not any(name.startswith("dlq.") for name, _ in _headers(replayed))
     assert decode(replayed).id == letter.event_id, "the same event, so consumers can dedupe"
 

@@ -55,7 +55,7 @@ from tests.system.console_support import (
 pytestmark = [pytest.mark.kafka, pytest.mark.mongo]
 
 ARTIFACTS = ROOT / "test-artifacts/console"
-EVERY_SERVICE = ["intake", "routing", "agency-adapter", "notify", "survey", "console"]
+EVERY_SERVICE = ["intake", "routing", "agency-adapter", "notify", "survey", "console", "notary"]
 LOGIN_FROM_HOME = "/console/login?next=/console/"
 REASON = "version 2 published to routing"
 

@@ -29,7 +29,9 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from lienthong.bus.delivery import Deliverer, RetryPolicy
 from lienthong.bus.kafka_admin import create_missing_topics, read_offsets
+from lienthong.bus.kafka_scan import scan_partitions
 from lienthong.bus.port import OffsetsSnapshot, RecordHandler, Subscription, UnknownTopic
+from lienthong.bus.record_delivery import RecordDeliverer, deliverer_for
 from lienthong.events import Event, RawMessage, encode
 from lienthong.metrics import BUS_PUBLISHED
 
@@ -178,13 +180,7 @@ class KafkaBus:
             asyncio.get_running_loop().create_task(self._launch(subscription))
 
     async def _launch(self, subscription: Subscription) -> None:
-        deliverer = Deliverer(
-            subscription.group,
-            subscription.handler,
-            self._policy,
-            self._dead_letter,
-            subscription.types,
-        )
+        deliverer = deliverer_for(subscription, self._policy, self._dead_letter)
         consumer = _GroupConsumer(self, subscription, deliverer)
         await consumer.start()
         self._consumers.append(consumer)
@@ -229,6 +225,33 @@ class KafkaBus:
         records: list[RawMessage] = []
         await self._read_range(topic, None, records.append)
         return records
+
+    @asynccontextmanager
+    async def scan(
+        self, topic: str, partition: int | None = None
+    ) -> AsyncIterator[AsyncIterator[RawMessage]]:
+        consumer = self.consumer(None)
+        try:
+            await consumer.start()
+            tps = await self._assign_all(consumer, topic)
+            if partition is not None:
+                tps = [tp for tp in tps if tp.partition == partition]
+                if not tps:
+                    raise ValueError(f"{topic} has no partition {partition}")
+            ends, starts = await consumer.end_offsets(tps), await consumer.beginning_offsets(tps)
+            yield scan_partitions(consumer, [(tp, starts[tp], ends[tp]) for tp in tps], self.raw)
+        finally:
+            await asyncio.shield(consumer.stop())
+
+    async def partition_for(self, topic: str, key: bytes) -> int:
+        physical = self.physical(topic)
+        partitions = self._partition_cache.get(physical)
+        if partitions is None:
+            found = await self._require_producer().partitions_for(physical)
+            if not found:
+                raise UnknownTopic(topic)
+            partitions = self._partition_cache[physical] = sorted(found)
+        return int(self._partitioner(key, partitions, partitions))
 
     async def consume_available(
         self,
@@ -364,7 +387,9 @@ class _Revocations(ConsumerRebalanceListener):  # type: ignore[misc]
 class _GroupConsumer:
     """One consumer group member: fetch a batch, handle per partition in order, commit."""
 
-    def __init__(self, bus: KafkaBus, subscription: Subscription, deliverer: Deliverer) -> None:
+    def __init__(
+        self, bus: KafkaBus, subscription: Subscription, deliverer: Deliverer | RecordDeliverer
+    ) -> None:
         self._bus = bus
         self._subscription = subscription
         self._deliverer = deliverer

@@ -22,6 +22,7 @@ import structlog
 
 from lienthong.bus.delivery import Deliverer, RetryPolicy
 from lienthong.bus.port import OffsetsSnapshot, RecordHandler, Subscription, UnknownTopic
+from lienthong.bus.record_delivery import RecordDeliverer, deliverer_for
 from lienthong.clock import utc_now
 from lienthong.events import Event, RawMessage, encode
 from lienthong.metrics import BUS_PUBLISHED
@@ -50,7 +51,7 @@ class InMemoryBus:
         self._subscriptions: list[Subscription] = []
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._wakeups: dict[str, asyncio.Event] = {}
-        self._deliverers: dict[str, Deliverer] = {}
+        self._deliverers: dict[str, Deliverer | RecordDeliverer] = {}
         self._started = False
         self._stopping = False
 
@@ -97,6 +98,26 @@ class InMemoryBus:
 
     async def read_topic(self, topic: str) -> list[RawMessage]:
         return [record for partition in self._partitions(topic) for record in partition]
+
+    @asynccontextmanager
+    async def scan(
+        self, topic: str, partition: int | None = None
+    ) -> AsyncIterator[AsyncIterator[RawMessage]]:
+        partitions = self._partitions(topic)
+        chosen = range(len(partitions)) if partition is None else [partition]
+        if partition is not None and not 0 <= partition < len(partitions):
+            raise ValueError(f"{topic} has no partition {partition}")
+        ends = [(index, len(partitions[index])) for index in chosen]
+
+        async def records() -> AsyncIterator[RawMessage]:
+            for index, end in ends:
+                for position in range(end):
+                    yield partitions[index][position]
+
+        yield records()
+
+    async def partition_for(self, topic: str, key: bytes) -> int:
+        return zlib.crc32(key) % len(self._partitions(topic))
 
     # --- producing -------------------------------------------------------------------
 
@@ -147,9 +168,7 @@ class InMemoryBus:
 
     async def _consume(self, subscription: Subscription, wakeup: asyncio.Event) -> None:
         group = subscription.group
-        deliverer = Deliverer(
-            group, subscription.handler, self._policy, self._dead_letter, subscription.types
-        )
+        deliverer = deliverer_for(subscription, self._policy, self._dead_letter)
         self._deliverers[group] = deliverer
         while not self._stopping:
             wakeup.clear()
@@ -173,7 +192,7 @@ class InMemoryBus:
     async def _drain(
         self,
         group: str,
-        deliverer: Deliverer,
+        deliverer: Deliverer | RecordDeliverer,
         key: tuple[str, int],
         records: list[RawMessage],
     ) -> None:

@@ -47,13 +47,22 @@ class Subscription:
     is other services' business), and counted as skipped.
 
     `on_revoked` is called when partitions are taken from this member (a rebalance): what
-    the member cached about the dossiers it owned may then be written by another one."""
+    the member cached about the dossiers it owned may then be written by another one.
+
+    `records`, given instead of `handler`, takes every record as it is: not decoded, not
+    filtered, never dead-lettered (a group that must keep every record, the notary's chain;
+    see `lienthong.bus.record_delivery`)."""
 
     group: str
     topics: Sequence[str]
-    handler: Handler
+    handler: Handler | None = None
     types: frozenset[str] | None = None
     on_revoked: Callable[[], None] | None = None
+    records: RecordHandler | None = None
+
+    def __post_init__(self) -> None:
+        if (self.handler is None) == (self.records is None):
+            raise ValueError(f"subscription {self.group!r}: give either a handler or records")
 
 
 @dataclass(frozen=True)
@@ -121,6 +130,17 @@ class Bus(Protocol):
 
     async def read_topic(self, topic: str) -> list[RawMessage]:
         """Every record currently in `topic`, all partitions (operator tools, not services)."""
+
+    def scan(
+        self, topic: str, partition: int | None = None
+    ) -> AbstractAsyncContextManager[AsyncIterator[RawMessage]]:
+        """Every record of `topic` (or of one of its partitions) from the log start to the end
+        as it is when the block is entered, streamed partition by partition in log order:
+        `async with bus.scan(t, p) as records:`. No consumer group, nothing committed
+        (operator tools that read more than fits in memory: `lienthong audit verify`)."""
+
+    async def partition_for(self, topic: str, key: bytes) -> int:
+        """The partition of `topic` that records keyed `key` go to."""
 
     async def consume_available(
         self,

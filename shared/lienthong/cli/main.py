@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 import yaml
 
+from lienthong.cli.audit import audit_app
 from lienthong.cli.domain import calendar_app, catalog_app, topology_app
 from lienthong.cli.ops import dlq_app, topics_app
 from lienthong.settings import Settings
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 app.add_typer(topics_app, name="topics")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(audit_app, name="audit")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(topology_app, name="topology")
 app.add_typer(calendar_app, name="calendar")

@@ -5,7 +5,8 @@ actions on `operator.actions`. A replayed or discarded letter is not offered aga
 process or any other (the CLI and the operator console share the book).
 
 A replay puts the original record back on its original topic (every consumer group of that
-topic sees it again: handlers are idempotent), then records the action. A process that dies
+topic sees it again: handlers are idempotent), marked with a `lienthong.replay.of` header
+naming the dead letter (`REPLAY_OF`), then records the action. A process that dies
 between the two leaves the letter pending, and the next replay puts it back once more:
 at-least-once, like every delivery here. Requests are checked in full before anything is
 published: an unknown or settled id refuses the whole request.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lienthong.bus import Bus, UnknownTopic, dlq_topic
 from lienthong.clock import Clock, utc_now
@@ -49,6 +50,11 @@ DEFAULT_PACE_PER_S = 50.0
 (an agency's system that just came back) all at once."""
 
 _RECHECK_S = 1.0
+
+REPLAY_OF = "lienthong.replay.of"
+"""Header of a record put back by a replay: the id of the dead letter it came from. Consumers
+that dedupe by event id need not look at it; the notary chains such a record as a replay of its
+event, not as the event again."""
 
 ReplayProgress = Callable[[DeadLetter, int, int], None]
 """Told after each record put back: the letter (now replayed), how many are done, of how many."""
@@ -187,7 +193,7 @@ class DeadLetterBook:
             if settlement_of(entry.letter, recorded.get(entry.letter.id, ())) is not None:
                 continue
             action = replayed(entry.letter, actor, reason, self._clock())
-            await self._bus.publish_raw([strip_dead_letter_headers(entry.record)])
+            await self._bus.publish_raw([_replayed(entry)])
             await self._record([action])
             done.append(entry.letter.settled(action))
             if progress is not None:
@@ -230,6 +236,14 @@ class DeadLetterBook:
                 raise AlreadySettled(_settled_text(entry.letter))
             entries.append(entry)
         return entries
+
+
+def _replayed(entry: _Entry) -> RawMessage:
+    """The record a replay puts back: the original, marked as replayed from this letter (a
+    letter that failed again after a replay is marked afresh, once)."""
+    original = strip_dead_letter_headers(entry.record)
+    kept = tuple(h for h in original.headers if h[0] != REPLAY_OF)
+    return replace(original, headers=(*kept, (REPLAY_OF, entry.letter.id.encode())))
 
 
 def _settled_text(letter: DeadLetter) -> str:

@@ -12,17 +12,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
-from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
-from pymongo.errors import ConnectionFailure as PyMongoConnectionFailure
 
 from lienthong import __version__
 from lienthong.bus import Bus, InMemoryBus, KafkaBus, RetryPolicy, Subscription
 from lienthong.http import install_problem_handlers, problem_response
+from lienthong.outages import is_outage
 from lienthong.runtime.service import ServiceContext, ServiceSpec, discover
 from lienthong.settings import DEV_TOKEN_KEY, Settings
 from lienthong.store import InMemoryStore, MongoStore, Store
@@ -30,11 +29,6 @@ from lienthong.store.shapes import QueryShapes
 from lienthong.topics import core_topics
 
 log = structlog.get_logger("lienthong.runtime")
-
-
-def is_outage(error: BaseException) -> bool:
-    """The store or the broker not answering: waited out by consumers, not dead-lettered."""
-    return isinstance(error, PyMongoConnectionFailure | KafkaConnectionError | KafkaTimeoutError)
 
 
 def build_bus(settings: Settings, client_id: str) -> Bus:
@@ -95,15 +89,18 @@ class Host:
             log.warning("development_token_key_in_use", hint="set LIENTHONG_TOKEN_KEY")
         await self.bus.ensure_topics(self.topics())
         for spec in self.specs:
-            if spec.handlers and spec.consumes:
+            if spec.consumes and (spec.handlers or spec.records):
                 context = self.contexts.get(spec.name)
+                forget = context.forget_cached if context else None
                 self.bus.subscribe(
-                    Subscription(
+                    Subscription(spec.group, spec.consumes, records=spec.records, on_revoked=forget)
+                    if spec.records is not None
+                    else Subscription(
                         spec.group,
                         spec.consumes,
                         spec.dispatch,
                         frozenset(spec.handlers),
-                        on_revoked=context.forget_cached if context else None,
+                        on_revoked=forget,
                     )
                 )
         for spec in self.specs:

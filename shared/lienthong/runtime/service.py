@@ -14,7 +14,7 @@ from importlib.metadata import entry_points
 import structlog
 from fastapi import APIRouter
 
-from lienthong.bus import Bus, Handler
+from lienthong.bus import Bus, Handler, RecordHandler
 from lienthong.events import Event
 from lienthong.settings import Settings
 from lienthong.store import Collection, InMemoryStore, Store
@@ -56,6 +56,9 @@ class ServiceSpec:
     `consumes`; the runtime subscribes a consumer group named after the service. Event types
     without handlers are skipped (they are other services' business).
 
+    `records`, given instead of `handlers`, takes every record of `consumes` as it is (not
+    decoded, not filtered by type, never dead-lettered: the notary, which must chain them all).
+
     `projections` names the collections that are pure projections of the consumed topics:
     `lienthong replay SERVICE` drops them and rebuilds them by feeding every event again
     through `handlers`.
@@ -69,6 +72,7 @@ class ServiceSpec:
     router: APIRouter | None = None
     consumes: Sequence[str] = ()
     handlers: Mapping[str, Sequence[Handler]] = field(default_factory=dict)
+    records: RecordHandler | None = None
     topics: Mapping[str, int] = field(default_factory=dict)
     projections: Sequence[str] = ()
     setup: list[Hook] = field(default_factory=list)

@@ -1,0 +1,1 @@
+"""The notary: a tamper-evident audit trail of every dossier's events."""
