@@ -10,8 +10,8 @@ import pytest
 from pymongo.errors import AutoReconnect
 
 from lienthong.bus import InMemoryBus, KafkaBus, PermanentError, RetryPolicy, Subscription
-from lienthong.bus import kafka as kafka_module
 from lienthong.bus.delivery import Deliverer
+from lienthong.bus.kafka_group import GroupMember
 from lienthong.events import Event, RawMessage, encode, new_event
 from lienthong.outages import is_outage
 from tests.conftest import Infra
@@ -99,7 +99,7 @@ async def test_a_crashed_kafka_consumer_is_started_again_from_its_last_commit(
     infra: Infra, unique: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     crashes = 1
-    drain = kafka_module._GroupConsumer._drain
+    drain = GroupMember._drain
 
     async def crashing(self: Any, records: Any) -> None:
         nonlocal crashes
@@ -108,7 +108,7 @@ async def test_a_crashed_kafka_consumer_is_started_again_from_its_last_commit(
             raise RuntimeError("a bug in the loop")
         await drain(self, records)
 
-    monkeypatch.setattr(kafka_module._GroupConsumer, "_drain", crashing)
+    monkeypatch.setattr(GroupMember, "_drain", crashing)
     bus = KafkaBus(infra.kafka_bootstrap, topic_prefix=f"{unique}.", policy=POLICY)
     await bus.ensure_topics({TOPIC: 1})
     handled: list[str] = []
