@@ -28,7 +28,10 @@ POLICY = RetryPolicy(
 
 
 def received(subject: str) -> Event:
-    return new_event("dossier.received", subject, {"code": subject}, source="/tests")
+    at = "2026-03-02T09:00:00+07:00"
+    fact = {"code": subject, "procedure": "1.001193", "procedure_version": "1"}
+    fact |= {"receiving_unit": "R", "received_at": at, "appointment_at": at}
+    return new_event("dossier.received", subject, fact, source="/tests")
 
 
 async def test_a_store_outage_longer_than_every_retry_is_waited_out() -> None:

@@ -53,10 +53,11 @@ class Failing:
 
 def submitted(subject: str) -> Event:
     applicant = {"full_name": NAME, "id_number": ID_NUMBER, "phone": PHONE, "ward_code": "26743"}
+    applicant |= {"email": "an@example.vn", "contact_channel": "sms"}
     form = {"note": f"call {PHONE} or CCCD {ID_NUMBER}", "purpose": "birth"}
-    return new_event(
-        "dossier.submitted", subject, {"applicant": applicant, "form": form}, source="/tests"
-    )
+    fact = {"procedure": "1.001193", "channel": "online", "ward_code": "26743"}
+    data = {**fact, "applicant": applicant, "form": form}
+    return new_event("dossier.submitted", subject, data, source="/tests")
 
 
 async def dead_letters(bus: Bus, count: int) -> list[RawMessage]:

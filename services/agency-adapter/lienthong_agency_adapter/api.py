@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from lienthong.http.openapi import problems
 from lienthong.security import StaffUser
 from lienthong.store.port import Document
 from lienthong_agency_adapter.adapter import AgencyAdapter
@@ -27,6 +28,11 @@ from lienthong_agency_adapter.outbox import OPEN_STATES
 from lienthong_agency_adapter.recorder import assigned
 
 Item = Annotated[str, Field(min_length=1, max_length=200)]
+
+# No credentials or a bad signature: 401; someone else's: 403; an unknown agency, or a task
+# of another agency: 404; a task not open for this answer: 409.
+INBOX_ERRORS = problems(401, 403, 404)
+TASK_ERRORS = problems(401, 403, 404, 409)
 
 
 class ResultIn(BaseModel):
@@ -94,33 +100,52 @@ def build_router(adapter: AgencyAdapter) -> APIRouter:
 
     Agency = Annotated[AgencyConfig, Depends(caller)]
 
-    @router.get("/{agency}/tasks", summary="Open tasks in the agency's inbox")
+    @router.get(
+        "/{agency}/tasks", summary="Open tasks in the agency's inbox", responses=INBOX_ERRORS
+    )
     async def list_tasks(
         agency: Agency, limit: Annotated[int, Query(ge=1, le=500)] = 100
     ) -> list[TaskOut]:
         return [TaskOut.of(d) for d in await adapter.outbox.inbox(agency.code, OPEN_STATES, limit)]
 
-    @router.post("/{agency}/tasks/{task_id}/acknowledge", summary="Acknowledge receipt")
+    @router.post(
+        "/{agency}/tasks/{task_id}/acknowledge",
+        summary="Acknowledge receipt",
+        responses=TASK_ERRORS,
+    )
     async def acknowledge(agency: Agency, task_id: str) -> TaskOut:
         return TaskOut.of(await adapter.acknowledge(agency, task_id))
 
-    @router.post("/{agency}/tasks/{task_id}/result", status_code=202, summary="Return a result")
+    @router.post(
+        "/{agency}/tasks/{task_id}/result",
+        status_code=202,
+        summary="Return a result",
+        responses=TASK_ERRORS,
+    )
     async def result(agency: Agency, task_id: str, body: ResultIn) -> TaskOut:
         return TaskOut.of(await adapter.answer(agency, task_id, body.answer()))
 
-    @router.post("/{agency}/tasks/{task_id}/refusal", status_code=202, summary="Refuse")
+    @router.post(
+        "/{agency}/tasks/{task_id}/refusal",
+        status_code=202,
+        summary="Refuse",
+        responses=TASK_ERRORS,
+    )
     async def refusal(agency: Agency, task_id: str, body: RefusalIn) -> TaskOut:
         answer = AgencyAnswer(kind="result", outcome="refused", reasons=tuple(body.reasons))
         return TaskOut.of(await adapter.answer(agency, task_id, answer))
 
     @router.post(
-        "/{agency}/tasks/{task_id}/supplement-request", status_code=202, summary="Ask for more"
+        "/{agency}/tasks/{task_id}/supplement-request",
+        status_code=202,
+        summary="Ask for more",
+        responses=TASK_ERRORS,
     )
     async def supplement(agency: Agency, task_id: str, body: SupplementIn) -> TaskOut:
         answer = AgencyAnswer(kind="supplement", missing=tuple(body.missing))
         return TaskOut.of(await adapter.answer(agency, task_id, answer))
 
-    @router.get("", summary="Connector health per agency (staff)")
+    @router.get("", summary="Connector health per agency (staff)", responses=problems(401, 403))
     async def health(_user: StaffUser) -> list[dict[str, object]]:
         return await adapter.health()
 

@@ -10,19 +10,29 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 
 from lienthong.http import Problem
+from lienthong.http.openapi import problems
 from lienthong.ops import DeadLetterError
+from lienthong.ops.dead_letters import ID_PATTERN
 from lienthong.security import InvalidToken, request_token, verify_token
 from lienthong_console.access import Actor, AnyUser, CityUser
 from lienthong_console.console import Console, letter_json
 from lienthong_console.tail import Filters
 
 PROBLEM = "urn:lienthong:problem:console:"
+# A dead letter action: unknown letter 404, already settled 409, malformed id 422.
+LETTER_ERRORS = problems(404, 409, 422)
+# Documented, not enforced by FastAPI: an id that is not one is refused by the book itself,
+# with the problem that says what an id is (`invalid-dead-letter-id`).
+LETTER_ID = {"pattern": ID_PATTERN}
+LetterId = Annotated[
+    str, Field(description="<group>-<partition>-<offset>", json_schema_extra=LETTER_ID)
+]
 
 
 class LagRow(BaseModel):
@@ -40,8 +50,12 @@ class ReplayRequest(BaseModel):
 
 
 class GroupReplayRequest(ReplayRequest):
-    group: str = Field(min_length=1, max_length=200)
-    ids: list[str] | None = Field(default=None, description="a selection; omitted = all pending")
+    group: str = Field(
+        min_length=1, max_length=200, json_schema_extra={"pattern": r"^[A-Za-z0-9._-]+$"}
+    )
+    ids: list[LetterId] | None = Field(
+        default=None, description="a selection; omitted = all pending"
+    )
 
 
 class DiscardRequest(BaseModel):
@@ -71,7 +85,8 @@ def stream_filters(
 
 
 def build_api(console: Console) -> APIRouter:
-    router = APIRouter(prefix="/v1/console", tags=["console"])
+    # Every route: no or a bad token 401, a role that may not see or do it 403.
+    router = APIRouter(prefix="/v1/console", tags=["console"], responses=problems(401, 403))
 
     @router.get("/lag", response_model=list[LagRow], summary="Consumer lag per partition")
     async def lag(user: CityUser) -> list[dict[str, Any]]:
@@ -131,7 +146,11 @@ def build_api(console: Console) -> APIRouter:
     async def sla(user: AnyUser) -> dict[str, Any]:
         return (await console.views.board(user.units)).as_json()
 
-    @router.get("/dossiers/{code}", summary="A dossier's whole timeline (process control sheet)")
+    @router.get(
+        "/dossiers/{code}",
+        summary="A dossier's whole timeline (process control sheet)",
+        responses=problems(404),
+    )
     async def dossier(code: str, user: CityUser) -> dict[str, Any]:
         found = await console.views.dossier(code)
         if found is None:
@@ -146,8 +165,16 @@ def build_api(console: Console) -> APIRouter:
     ) -> list[dict[str, Any]]:
         return [letter_json(letter) for letter in await console.letters(group, settled)]
 
-    @router.post("/dead-letters/{id}/replay", summary="Replay one dead letter (dry run first)")
-    async def replay_one(id: str, user: Actor, body: ReplayRequest | None = None) -> dict[str, Any]:
+    @router.post(
+        "/dead-letters/{id}/replay",
+        summary="Replay one dead letter (dry run first)",
+        responses=LETTER_ERRORS,
+    )
+    async def replay_one(
+        id: Annotated[str, Path(json_schema_extra=LETTER_ID)],
+        user: Actor,
+        body: ReplayRequest | None = None,
+    ) -> dict[str, Any]:
         body = body or ReplayRequest()
         try:
             done = await console.replay(user, [id], body.reason, body.dry_run)
@@ -159,7 +186,7 @@ def build_api(console: Console) -> APIRouter:
         "/dead-letters/replay",
         summary="Replay a selection, or all of a group",
         description="A long replay answers 202 with a job to follow at /v1/console/replays/{job}.",
-        responses={202: {"description": "started in the background"}},
+        responses={202: {"description": "started in the background"}, **LETTER_ERRORS},
     )
     async def replay_many(body: GroupReplayRequest, user: Actor) -> Response:
         try:
@@ -178,15 +205,21 @@ def build_api(console: Console) -> APIRouter:
             {"dry_run": body.dry_run, "replayed": [letter_json(letter) for letter in done]}
         )
 
-    @router.get("/replays/{job}", summary="A background replay's progress")
+    @router.get("/replays/{job}", summary="A background replay's progress", responses=problems(404))
     async def replay_job(job: str, user: CityUser) -> dict[str, Any]:
         found = console.jobs.get(job)
         if found is None:
             raise Problem(404, "Unknown replay", f"no replay job {job!r} in this console")
         return found.as_json()
 
-    @router.post("/dead-letters/{id}/discard", summary="Discard a dead letter, with a reason")
-    async def discard(id: str, body: DiscardRequest, user: Actor) -> dict[str, Any]:
+    @router.post(
+        "/dead-letters/{id}/discard",
+        summary="Discard a dead letter, with a reason",
+        responses=LETTER_ERRORS,
+    )
+    async def discard(
+        id: Annotated[str, Path(json_schema_extra=LETTER_ID)], body: DiscardRequest, user: Actor
+    ) -> dict[str, Any]:
         try:
             done = await console.discard(user, [id], body.reason.strip())
         except DeadLetterError as exc:

@@ -89,6 +89,9 @@ class Attachments:
 
     async def _store_inline(self, document: InlineDocument) -> str:
         content = document.content()
+        if len(content) > self.max_bytes:  # an upload's limit; a field of the body: 422
+            detail = f"document {document.type!r} is larger than {self.max_bytes} bytes"
+            raise _problem(422, "File too large", detail, "attachment-too-large")
         digest = hashlib.sha256(content).hexdigest()
         await self.blobs.put(digest, content, sniff_type(content) or "application/octet-stream")
         return digest

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -19,9 +22,21 @@ from pydantic import (
 )
 
 from lienthong.schemas.dossier import Channel, ContactChannel
+from lienthong.schemas.text import (
+    SINGLE_LINE_PATTERN,
+    VISIBLE_PATTERN,
+    checked_strings,
+    nfc,
+    single_line,
+    visible_text,
+)
+from lienthong.schemas.wards import ward_of_today
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_DOCUMENTS = 40
+# The application form travels whole in `dossier.submitted`: an event is a fact, not a file
+# (the kernel dead-letters records over 512 KiB), so the form is bounded well below that.
+MAX_FORM_BYTES = 64 * 1024
 
 DossierStatus = Literal[
     "newly_registered",
@@ -42,17 +57,35 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+PersonName = Annotated[
+    str,
+    BeforeValidator(nfc),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(single_line),
+    Field(
+        description="stored in Unicode NFC; invisible and control characters are refused",
+        json_schema_extra={"pattern": SINGLE_LINE_PATTERN},
+    ),
+]
+
+
 class ApplicantIn(Input):
-    full_name: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
-    ]
+    full_name: PersonName
     id_number: Annotated[str, StringConstraints(pattern=r"^\d{9}(\d{3})?$")] = Field(
         description="12-digit citizen identity number (9 digits for an old identity card)"
     )
     phone: Annotated[str, StringConstraints(pattern=r"^\+?\d{9,15}$")]
-    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
-    ward_code: Annotated[str, StringConstraints(pattern=r"^\d{5}$")] = Field(
-        description="5-digit code of the applicant's ward or commune"
+    email: Annotated[
+        str,
+        BeforeValidator(nfc),
+        StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254),
+        AfterValidator(single_line),
+    ]
+    ward_code: Annotated[
+        str, StringConstraints(pattern=r"^\d{5}$"), AfterValidator(ward_of_today)
+    ] = Field(
+        description="5-digit code of the applicant's ward or commune as it is today (a ward "
+        "abolished by a reorganisation is refused)"
     )
     contact_channel: ContactChannel = Field(description="preferred channel for messages")
 
@@ -70,7 +103,13 @@ class InlineDocument(Input):
     """A document sent inside the submission."""
 
     type: DocumentType
-    filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    filename: Annotated[
+        str,
+        BeforeValidator(nfc),
+        StringConstraints(min_length=1, max_length=255),
+        AfterValidator(single_line),
+        Field(json_schema_extra={"pattern": SINGLE_LINE_PATTERN}),
+    ]
     content_base64: str = Field(
         description=f"the file (PDF, JPEG or PNG), base64; at most {MAX_DOCUMENT_BYTES} bytes"
     )
@@ -132,11 +171,24 @@ class SubmissionIn(Input):
     )
     channel: Channel
     applicant: ApplicantIn
-    form: dict[str, Any] = Field(default_factory=dict, description="the application form")
+    form: dict[str, Any] = Field(
+        default_factory=dict,
+        description=f"the application form (at most {MAX_FORM_BYTES} bytes as JSON; its text "
+        "is stored in Unicode NFC, invisible characters are refused)",
+    )
     documents: list[DocumentIn] = Field(default_factory=list, max_length=MAX_DOCUMENTS)
     sub_procedures: list[str] = Field(
         default_factory=list, max_length=10, description="chosen procedures (death group)"
     )
+
+    @field_validator("form")
+    @classmethod
+    def _bounded_visible_form(cls, form: dict[str, Any]) -> dict[str, Any]:
+        size = len(json.dumps(form, ensure_ascii=False).encode())
+        if size > MAX_FORM_BYTES:
+            raise ValueError(f"the form is {size} bytes as JSON; at most {MAX_FORM_BYTES}")
+        checked: dict[str, Any] = checked_strings(form)
+        return checked
 
     @model_validator(mode="after")
     def _one_file_per_type(self) -> SubmissionIn:
@@ -250,7 +302,9 @@ class WithdrawalIn(Input):
     secret: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
         description="the dossier's tracking secret"
     )
-    reason: Annotated[str, StringConstraints(max_length=500)] = ""
+    reason: Annotated[
+        str, BeforeValidator(nfc), StringConstraints(max_length=500), AfterValidator(visible_text)
+    ] = Field(default="", json_schema_extra={"pattern": VISIBLE_PATTERN})
 
 
 class ActionOut(BaseModel):

@@ -16,14 +16,13 @@ from pydantic import BaseModel, Field
 
 from lienthong.bus import Bus
 from lienthong.http import Problem
+from lienthong.http.openapi import problems
 from lienthong.schemas.notify import NotificationPreferenceChanged
 from lienthong.security import StaffUser
 from lienthong.topics import DOSSIER_EVENTS
 from lienthong_notify.announce import SOURCE, Announcer
 from lienthong_notify.contacts import ContactBook
 from lienthong_notify.outbox import Outbox
-
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 class NotificationOut(BaseModel):
@@ -137,7 +136,11 @@ def build_router(
 ) -> APIRouter:
     router = APIRouter(tags=["notify"])
 
-    @router.get("/v1/notifications", summary="Messages sent about a dossier (staff)")
+    @router.get(
+        "/v1/notifications",
+        summary="Messages sent about a dossier (staff)",
+        responses=problems(401, 403),
+    )
     async def notifications(
         _user: StaffUser, dossier: Annotated[str, Query(min_length=1, description="code or id")]
     ) -> list[NotificationOut]:
@@ -147,7 +150,7 @@ def build_router(
         "/v1/notifications/receipts/{provider}",
         summary="Delivery receipt from a provider",
         status_code=202,
-        responses={401: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+        responses=problems(401, 404, 409),
     )
     async def receipt(
         provider: str, body: ReceiptIn, authorization: Annotated[str | None, Header()] = None
@@ -160,7 +163,7 @@ def build_router(
         "/v1/notifications/preferences/{code}",
         summary="Choose SMS or email, or stop messages, for a dossier (citizen)",
         status_code=202,
-        responses={404: PROBLEM},
+        responses=problems(404),
     )
     async def preferences(code: str, body: PreferenceIn) -> dict[str, Any]:
         return await change_preference(contacts, bus, code, body)

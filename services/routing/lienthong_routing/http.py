@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from lienthong.events import derived_id
 from lienthong.http import Problem
+from lienthong.http.openapi import problems
 from lienthong.schemas.routing import ProcessingStopped, ResultHandedOver
 from lienthong.security import StaffUser
 from lienthong.topics import DOSSIER_EVENTS
@@ -63,7 +64,7 @@ class WorkflowView(BaseModel):
 
 
 def routes(routing: Routing) -> APIRouter:
-    router = APIRouter(prefix="/v1/workflows", tags=["routing"])
+    router = APIRouter(prefix="/v1/workflows", tags=["routing"], responses=problems(401, 403, 404))
 
     async def workflow_of(code: str) -> WorkflowState:
         state = await routing.repository.by_code(code)
@@ -79,6 +80,7 @@ def routes(routing: Routing) -> APIRouter:
         "/{code}/result-handed-over",
         status_code=202,
         summary="Record that the applicant collected the result at the counter",
+        responses=problems(409),
     )
     async def hand_over(code: str, user: StaffUser) -> WorkflowView:
         workflow = await workflow_of(code)
@@ -95,6 +97,7 @@ def routes(routing: Routing) -> APIRouter:
         "/{code}/stop",
         status_code=202,
         summary="Stop processing a dossier, with the reason (Thông báo dừng giải quyết hồ sơ)",
+        responses=problems(409),
     )
     async def stop(code: str, body: StopRequest, user: StaffUser) -> WorkflowView:
         workflow = await workflow_of(code)

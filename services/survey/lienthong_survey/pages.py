@@ -3,12 +3,15 @@ tap answers the main question, no JavaScript) and the staff page with charts."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
+from lienthong.http.openapi import problems
+from lienthong.schemas.survey import SipasFactor
+from lienthong.schemas.text import VISIBLE_PATTERN
 from lienthong.security import StaffUser
 from lienthong.store import Document
 from lienthong_survey.answers import AnswerInput, InvalidAnswer
@@ -54,6 +57,17 @@ TEXT: dict[str, dict[str, str]] = {
 _MESSAGE_KEY = {404: "unknown", 409: "answered", 410: "expired", 422: "invalid", 503: "retry"}
 
 
+def _page(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+# A refused link or answer is a page in the citizen's language, with the status of the refusal;
+# the limit on attempts (429) and credentials on an answer (403) are problem documents.
+_REFUSED_PAGES: dict[int | str, dict[str, Any]] = {
+    status: _page(f"a page saying why ({key})") for status, key in _MESSAGE_KEY.items()
+}
+
+
 def _language(lang: str | None) -> str:
     return "en" if lang == "en" else "vi"
 
@@ -86,10 +100,41 @@ def _survey_context(web: SurveyWeb, invitation: Document, language: str) -> dict
     }
 
 
+def _answer_form(web: SurveyWeb) -> dict[str, Any]:
+    """The page's form as `_from_form` reads it, for the OpenAPI document (FastAPI does not
+    see a form read from the request): the levels and comment length of this question set."""
+    rating = {"type": "string", "enum": [level.key for level in web.questions.enabled_levels]}
+    optional_rating = {"type": "string", "enum": ["", *rating["enum"]]}
+    schema = {
+        "type": "object",
+        "required": ["overall"],
+        "properties": {
+            "overall": rating,
+            "comment": {
+                "type": "string",
+                "maxLength": web.questions.comment.max_length,
+                "pattern": VISIBLE_PATTERN,
+            },
+            "desk": {"type": "string", "maxLength": 64, "pattern": r"^[A-Za-z0-9._-]*$"},
+            "lang": {"type": "string", "maxLength": 2},
+            **{f"factor:{factor}": optional_rating for factor in get_args(SipasFactor)},
+        },
+        "patternProperties": {"^unit:.+$": optional_rating},
+        "additionalProperties": False,
+    }
+    form = {"application/x-www-form-urlencoded": {"schema": schema}}
+    return {"requestBody": {"required": True, "content": form}}
+
+
 def build_pages(web: SurveyWeb) -> APIRouter:
     router = APIRouter(tags=["survey pages"])
 
-    @router.get("/s/{token}", response_class=HTMLResponse, summary="The survey page")
+    @router.get(
+        "/s/{token}",
+        response_class=HTMLResponse,
+        summary="The survey page",
+        responses={**_REFUSED_PAGES, **problems(429)},
+    )
     async def survey_page(
         token: str,
         request: Request,
@@ -104,7 +149,13 @@ def build_pages(web: SurveyWeb) -> APIRouter:
         context = _survey_context(web, invitation, language)
         return _render(web, "survey.html", token=token, desk=desk or "", **context)
 
-    @router.post("/s/{token}", response_class=HTMLResponse, summary="Answer from the page")
+    @router.post(
+        "/s/{token}",
+        response_class=HTMLResponse,
+        summary="Answer from the page",
+        responses={**_REFUSED_PAGES, **problems(403, 429)},
+        openapi_extra=_answer_form(web),
+    )
     async def answer_page(token: str, request: Request) -> HTMLResponse:
         form = await request.form()
         language = _language(str(form.get("lang", "")))
@@ -124,7 +175,12 @@ def build_pages(web: SurveyWeb) -> APIRouter:
             detail=text["thanks_detail"],
         )
 
-    @router.get("/v1/surveys/dashboard", response_class=HTMLResponse, summary="Staff charts")
+    @router.get(
+        "/v1/surveys/dashboard",
+        response_class=HTMLResponse,
+        summary="Staff charts",
+        responses=problems(401, 403),
+    )
     async def dashboard(_staff: StaffUser, filters: FilterDep) -> HTMLResponse:
         summary = await web.statistics.summary(filters, "unit")
         charts = await web.statistics.charts(filters)

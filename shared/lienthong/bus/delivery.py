@@ -1,6 +1,14 @@
 """One delivery policy for every adapter: decode, handle with bounded retries, dead-letter.
 
-* A record that does not decode is poison: straight to `dlq.<group>`.
+* A record of a type no handler of the group wants is passed over (counted as `skipped`),
+  whether it is another service's business or a type this consumer does not know yet: services
+  are deployed one at a time and the vocabulary is extended, not repurposed (DESIGN §2), so a
+  newer publisher's new type must not fill every older consumer's dead-letter topic.
+* A record larger than `MAX_RECORD_BYTES`, one that does not decode, one whose key is not its
+  event's subject (none at all: Kafka orders a stream by its key), or one whose payload does
+  not match its registered schema (a known field of the wrong type, a required one missing;
+  fields a newer publisher added are ignored) is poison: straight to `dlq.<group>`, before
+  any handler sees it, so no read model stores what its type does not allow.
 * `PermanentError` (and payload validation errors raised by handlers): straight to the DLQ.
 * Any other exception is retried with exponential backoff and jitter, up to
   `max_attempts`; then the record goes to the DLQ. The consumer always goes on.
@@ -14,7 +22,10 @@
   record is then not committed and will be delivered again — at-least-once.
 
 The dead letter keeps the original key, value and headers and adds `dlq.*` headers: error
-type and message, original topic/partition/offset, group, attempts, time.
+type and message, original topic/partition/offset, group, attempts, time. Of a record too large
+to be a fact, it keeps the first `MAX_RECORD_BYTES` (`dlq.value.truncated` = the original
+length; the whole record stays at its original offset until retention): a dead letter as large
+as the broker's limit could never be written, and its consumer would wait for it forever.
 """
 
 from __future__ import annotations
@@ -35,14 +46,71 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+import lienthong.schemas  # noqa: F401  (registers every payload schema checked below)
 from lienthong.bus.port import Handler, PermanentError, dlq_topic
-from lienthong.events import Event, MalformedEvent, RawMessage, decode
+from lienthong.events import (
+    Event,
+    MalformedEvent,
+    RawMessage,
+    UnknownEventType,
+    decode,
+    registration,
+)
 from lienthong.metrics import BUS_HANDLED, BUS_HANDLER_SECONDS
 from lienthong.telemetry import continued_span
 
 log = structlog.get_logger("lienthong.bus")
 
 DeadLetterSink = Callable[[RawMessage], Awaitable[None]]
+
+# An event is a fact, not a file (documents travel as SHA-256 references): a larger record is a
+# producer's bug. Half the broker's default limit (1 MiB), so that a dead letter (at most this
+# much value, and its headers) can always be written.
+MAX_RECORD_BYTES = 512 * 1024
+# Headers of a dead letter of a too large record are dropped above this (a record can be too
+# large by its headers alone).
+_MAX_KEPT_HEADER_BYTES = 64 * 1024
+
+
+class RecordTooLarge(MalformedEvent):
+    """A record larger than `MAX_RECORD_BYTES`."""
+
+
+class InvalidPayload(MalformedEvent):
+    """An event whose payload does not match the schema registered for its type."""
+
+
+class KeyNotSubject(MalformedEvent):
+    """A record whose Kafka key is not its event's subject (or that has no key)."""
+
+
+def record_bytes(raw: RawMessage) -> int:
+    headers = sum(len(name) + len(value or b"") for name, value in raw.headers)
+    return len(raw.key or b"") + len(raw.value) + headers
+
+
+def check_event(raw: RawMessage, event: Event) -> None:
+    """Raise a MalformedEvent unless the record is keyed by its subject and its payload fits."""
+    if raw.key is None:
+        raise KeyNotSubject("the record has no key; events are keyed by their subject")
+    if raw.key != event.subject.encode():
+        raise KeyNotSubject("the record's key is not the subject of its event")
+    check_payload(event)
+
+
+def check_payload(event: Event) -> None:
+    """Raise InvalidPayload unless the fields the registered schema knows have its types (a
+    tolerant reader: fields a newer publisher added are not this consumer's business).
+    Types without a registered schema are left to their handlers."""
+    try:
+        model = registration(event.type).model
+    except UnknownEventType:
+        return
+    known = {name: value for name, value in event.data.items() if name in model.model_fields}
+    try:
+        model.model_validate(known)
+    except ValidationError as exc:
+        raise InvalidPayload(f"{event.type} v{event.schema_version}: {exc}") from None
 
 
 def no_outage(_error: BaseException) -> bool:
@@ -64,7 +132,7 @@ def dead_letter(
     raw: RawMessage, group: str, error: BaseException, attempts: int, logical_topic: str
 ) -> RawMessage:
     """The record to write to `dlq.<group>` for `raw`."""
-    extra = (
+    extra: tuple[tuple[str, bytes], ...] = (
         ("dlq.error.type", type(error).__name__.encode()),
         ("dlq.error.message", str(error)[:2000].encode()),
         ("dlq.original.topic", logical_topic.encode()),
@@ -75,7 +143,13 @@ def dead_letter(
         ("dlq.failed_at", datetime.now(UTC).isoformat().encode()),
     )
     kept = tuple(h for h in raw.headers if not h[0].startswith("dlq."))
-    return RawMessage(topic=dlq_topic(group), key=raw.key, value=raw.value, headers=kept + extra)
+    value = raw.value
+    if record_bytes(raw) > MAX_RECORD_BYTES:
+        value = raw.value[:MAX_RECORD_BYTES]
+        extra += (("dlq.value.truncated", str(len(raw.value)).encode()),)
+        if sum(len(name) + len(v or b"") for name, v in kept) > _MAX_KEPT_HEADER_BYTES:
+            kept = (("dlq.headers.dropped", str(len(kept)).encode()),)
+    return RawMessage(topic=dlq_topic(group), key=raw.key, value=value, headers=kept + extra)
 
 
 class Deliverer:
@@ -104,10 +178,20 @@ class Deliverer:
         if self._wanted is not None and not self._wants(raw):
             self._skipped.inc()
             return
+        size = record_bytes(raw)
+        if size > MAX_RECORD_BYTES:
+            too_large = RecordTooLarge(f"{size} bytes; an event is at most {MAX_RECORD_BYTES}")
+            await self._bury(raw, too_large, 0, logical_topic)
+            return
         try:
             event = decode(raw)
         except MalformedEvent as exc:
             await self._bury(raw, exc, 0, logical_topic)
+            return
+        try:
+            check_event(raw, event)
+        except MalformedEvent as exc:
+            await self._bury(raw, exc, 0, logical_topic, event)
             return
         started = time.perf_counter()
         with continued_span(f"{self.group} process {event.type}", event.traceparent):

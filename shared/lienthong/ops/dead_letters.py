@@ -27,6 +27,8 @@ Settlement = DeadLetterReplayed | DeadLetterDiscarded
 
 _GROUP = re.compile(r"^[A-Za-z0-9._-]+$")  # what Kafka allows in the topic name dlq.<group>
 _NUMBER = re.compile(r"^(0|[1-9][0-9]*)$")
+# `<group>-<partition>-<offset>` as an API documents it (what `DeadLetterId.parse` accepts).
+ID_PATTERN = r"^[A-Za-z0-9._-]+-(0|[1-9][0-9]*)-(0|[1-9][0-9]*)$"
 _SHOWN_BYTES = 120
 
 
@@ -220,6 +222,11 @@ def strip_dead_letter_headers(record: RawMessage) -> RawMessage:
     topic = record.header_str("dlq.original.topic")
     if not topic:
         raise NotReplayable(f"dead letter at offset {record.offset} has no dlq.original.topic")
+    if record.header("dlq.value.truncated") is not None:  # `lienthong.bus.delivery`
+        raise NotReplayable(
+            f"dead letter at offset {record.offset} keeps only the start of a record too large "
+            "to be an event: there is nothing whole to replay"
+        )
     headers = tuple(h for h in record.headers if not h[0].startswith("dlq."))
     return RawMessage(topic=topic, key=record.key, value=record.value, headers=headers)
 

@@ -21,6 +21,7 @@ from pymongo import AsyncMongoClient
 from lienthong import __version__
 from lienthong.bus import Bus, InMemoryBus, KafkaBus, RetryPolicy, Subscription
 from lienthong.http import install_problem_handlers, problem_response
+from lienthong.http.openapi import describe_problems, problems
 from lienthong.outages import is_outage
 from lienthong.runtime.service import ServiceContext, ServiceSpec, discover
 from lienthong.settings import DEV_TOKEN_KEY, Settings
@@ -159,6 +160,7 @@ class Host:
         app.state.settings = self.settings
         app.state.host = self
         install_problem_handlers(app)
+        describe_problems(app)
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
         for spec in self.specs:
             if spec.router is not None:
@@ -171,7 +173,12 @@ class Host:
         async def healthz() -> dict[str, Any]:
             return {"status": "ok", "services": [s.name for s in self.specs]}
 
-        @app.get("/readyz", tags=["operations"], summary="Readiness: bus and stores answer")
+        @app.get(
+            "/readyz",
+            tags=["operations"],
+            summary="Readiness: bus and stores answer",
+            responses=problems(503),
+        )
         async def readyz() -> JSONResponse:
             checks = await self.readiness()
             if all(v == "ok" for v in checks.values()):

@@ -62,13 +62,15 @@ async def test_an_incomplete_dossier_gets_one_supplement_request_listing_everyth
 
 async def test_a_dossier_not_eligible_is_rejected_with_every_reason(real: Running) -> None:
     body = birth_group(procedure=DEATH_GROUP, sub_procedures=["death-registration"])
-    body["applicant"] = {**body["applicant"], "ward_code": "99999"}
+    # A real ward outside the city (Phường Hoàn Kiếm, Hà Nội): not competent here. A code
+    # that is no ward at all is a 422 (tests/services/intake/test_hostile_input.py).
+    body["applicant"] = {**body["applicant"], "ward_code": "00070"}
     response = await real.client.post("/v1/dossiers", json=body, headers=key())
     assert response.status_code == 200
     answer = response.json()
     assert answer["status"] == "rejected"
     assert len(answer["reasons"]) == 2
-    assert "ward 99999" in answer["reasons"][0]
+    assert "ward 00070" in answer["reasons"][0]
     assert "needs 2 to 4" in answer["reasons"][1]
     events = await real.dossier_events(answer["dossier_id"])
     assert [e.type for e in events] == ["dossier.submitted", "dossier.rejected"]
