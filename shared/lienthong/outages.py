@@ -6,7 +6,7 @@ routes answer it with 503 and `Retry-After` instead of 500.
 
 from __future__ import annotations
 
-from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
+from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
 from pymongo.errors import ConnectionFailure
 
 OUTAGES: tuple[type[BaseException], ...] = (
@@ -17,5 +17,8 @@ OUTAGES: tuple[type[BaseException], ...] = (
 
 
 def is_outage(error: BaseException) -> bool:
-    """The store or the broker not answering."""
-    return isinstance(error, OUTAGES)
+    """The store or the broker not answering, or the broker answering "not now" (a retriable
+    error left after the client's own retries: no leader for a partition during a restart)."""
+    if isinstance(error, OUTAGES):
+        return True
+    return isinstance(error, KafkaError) and bool(getattr(error, "retriable", False))

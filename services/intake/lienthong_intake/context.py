@@ -18,6 +18,7 @@ from lienthong_intake.rate_limit import FailureLimiter
 SOURCE = "/lienthong/intake"
 SUBMISSIONS = "submissions"
 SUBMISSION_CODES = "submission_codes"  # the dossier code fixed for an Idempotency-Key
+SUBMISSION_ANSWERS = "submission_answers"  # the answer recorded for an Idempotency-Key
 TRACKING = "tracking"
 ATTACHMENTS = "attachments"
 

@@ -52,6 +52,10 @@ TEXTS: Texts = {
         "The service is briefly unavailable, so the dossier was not filed yet. Please send it "
         "again in a few minutes: it will not be filed twice.",
     ),
+    "file_kept": (
+        "đã nhận tệp; chỉ chọn lại nếu muốn thay",
+        "received; choose again only to replace it",
+    ),
     "reattach": (
         "Vui lòng đính kèm lại các tệp (trình duyệt không giữ tệp đã chọn).",
         "Please attach the files again (the browser does not keep chosen files).",

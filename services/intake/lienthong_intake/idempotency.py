@@ -10,9 +10,14 @@ same moment and the same code, publishes them again (consumers drop the duplicat
 records the answer: a retry finishes what the first attempt started.
 
 Every other request with the key finds the claim and waits for the answer of the attempt in
-flight; it takes over at once when that attempt says it failed, and after `attempt_s` when
-the attempt went silent (killed). The stored answer holds no personal data and no tracking
-secret (the secret is re-derived, see `tracking_secret`).
+flight; it takes over when that attempt says it failed, or after `attempt_s` when it went
+silent (killed). Of several requests taking over at once, one wins, by inserting the next
+takeover (`<claim>#takeover-<n>`, which holds for `attempt_s`); the others wait for its answer.
+The answer is recorded by an insert too (`answers`), so nothing can undo it: an attempt that
+fails after another finished only marks the claim, which the answer overrides.
+
+The stored answer holds no personal data and no tracking secret (the secret is re-derived,
+see `tracking_secret`).
 """
 
 from __future__ import annotations
@@ -66,10 +71,16 @@ class Claim:
 
 class IdempotencyLedger:
     def __init__(
-        self, claims: Collection, codes: Collection, wait_s: float, attempt_s: float
+        self,
+        claims: Collection,
+        codes: Collection,
+        answers: Collection,
+        wait_s: float,
+        attempt_s: float,
     ) -> None:
         self._claims = claims
         self._codes = codes
+        self._answers = answers
         self._wait_s = wait_s
         self._attempt_s = attempt_s
 
@@ -105,9 +116,15 @@ class IdempotencyLedger:
             log.warning("dossier_code_drawn_twice", claim=claim.id, unused=drawn)
             return str(fixed["code"])
 
-    async def record(self, claim: Claim, answer: StoredAnswer) -> None:
-        fields = {"state": "done", "status_code": answer.status_code, "body": answer.body}
-        await self._claims.update(claim.id, fields)
+    async def record(self, claim: Claim, body_fingerprint: str, answer: StoredAnswer) -> None:
+        document = {
+            "_id": claim.id,
+            "fingerprint": body_fingerprint,
+            "status_code": answer.status_code,
+            "body": answer.body,
+        }
+        with contextlib.suppress(DuplicateKey):  # another attempt recorded the same answer
+            await self._answers.insert(document)
 
     async def interrupt(self, claim: Claim) -> None:
         """Say that this attempt failed, so that a retry continues at once (best effort: if
@@ -118,21 +135,19 @@ class IdempotencyLedger:
     async def _existing(self, claim_id: str, body_fingerprint: str) -> Claim:
         deadline = time.monotonic() + self._wait_s
         while True:
+            recorded = await self._answers.get(claim_id)
+            if recorded is not None:
+                _same_request(recorded, body_fingerprint)
+                answer = StoredAnswer(int(recorded["status_code"]), dict(recorded["body"]))
+                return Claim(claim_id, datetime.min, answer=answer)
             stored = await self._claims.get(claim_id)
             if stored is None:  # claims are never deleted: a store that lost one
                 raise Problem(503, "Submission not found", "retry later", headers=RETRY_SOON)
-            if stored["fingerprint"] != body_fingerprint:
-                raise Problem(
-                    422,
-                    "Idempotency-Key reused",
-                    "this Idempotency-Key was used for a different request",
-                    type="urn:lienthong:problem:idempotency-key-reused",
-                )
-            if stored["state"] == "done":
-                answer = StoredAnswer(int(stored["status_code"]), dict(stored["body"]))
-                return Claim(claim_id, _moment(stored), answer=answer)
+            _same_request(stored, body_fingerprint)
             if float(stored.get("attempt_until", 0.0)) <= time.time():
-                return await self._take_over(claim_id, stored)
+                taken = await self._take_over(claim_id, stored)
+                if taken is not None:
+                    return taken
             if time.monotonic() > deadline:
                 raise Problem(
                     409,
@@ -143,15 +158,37 @@ class IdempotencyLedger:
                 )
             await asyncio.sleep(POLL_INTERVAL_S)
 
-    async def _take_over(self, claim_id: str, stored: dict[str, Any]) -> Claim:
-        """Continue an attempt that failed or went silent. Not exclusive (an update decides no
-        race on FerretDB): two attempts continuing at once publish the same events."""
+    async def _take_over(self, claim_id: str, stored: dict[str, Any]) -> Claim | None:
+        """Continue an attempt that failed or went silent, if this request wins the next
+        takeover (None: another request won it and is still within its time)."""
+        generation = int(stored.get("takeovers", 0)) + 1
+        while True:
+            until = time.time() + self._attempt_s
+            marker = {"_id": f"{claim_id}#takeover-{generation}", "until": until}
+            try:
+                await self._claims.insert(marker)
+                break
+            except DuplicateKey:
+                other = await self._claims.get(marker["_id"])
+                if other is not None and float(other.get("until", 0.0)) > time.time():
+                    return None
+                generation += 1  # that takeover went silent too
         await self._claims.update(
-            claim_id, {"state": "pending", "attempt_until": time.time() + self._attempt_s}
+            claim_id, {"state": "pending", "takeovers": generation, "attempt_until": until}
         )
         fixed = await self._codes.get(claim_id)
         log.info("submission_taken_over", claim=claim_id, had_code=fixed is not None)
         return Claim(claim_id, _moment(stored), code=str(fixed["code"]) if fixed else None)
+
+
+def _same_request(stored: dict[str, Any], body_fingerprint: str) -> None:
+    if stored["fingerprint"] != body_fingerprint:
+        raise Problem(
+            422,
+            "Idempotency-Key reused",
+            "this Idempotency-Key was used for a different request",
+            type="urn:lienthong:problem:idempotency-key-reused",
+        )
 
 
 def _moment(stored: dict[str, Any]) -> datetime:

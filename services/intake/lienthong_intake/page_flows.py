@@ -20,6 +20,16 @@ from lienthong_intake.submission import submit_dossier
 AUTOMATIC_FIELDS = frozenset({"submitted_online"})  # follows from the channel
 
 
+class PageUnavailable(Exception):
+    """The submission could not be recorded now (503); the files it uploaded are kept, so the
+    form sent again (without choosing them again) is the same request and completes it."""
+
+    def __init__(self, problem: Problem, kept: dict[str, str]) -> None:
+        super().__init__(problem.detail)
+        self.problem = problem
+        self.kept = kept
+
+
 class PageInputError(Exception):
     """What the person filling the form should fix (shown above the form)."""
 
@@ -81,7 +91,8 @@ async def submit_from_page(
         return await submit_dossier(intake, key, submission)
     except Problem as exc:
         if exc.status == 503:  # nothing to fix: the same form, sent again later, completes
-            raise
+            kept = {d["type"]: d["attachment_id"] for d in documents}
+            raise PageUnavailable(exc, kept) from None
         raise PageInputError([exc.detail or exc.title]) from None
 
 
@@ -99,6 +110,9 @@ async def _upload_documents(
     for document in procedure.documents:
         upload = form.get(f"doc.{document.type}")
         if not isinstance(upload, UploadFile) or not upload.filename:
+            kept = form.get(f"kept.{document.type}")  # uploaded by this form's refused attempt
+            if isinstance(kept, str) and 0 < len(kept) <= 100:
+                documents.append({"type": document.type, "attachment_id": kept})
             continue
         content = await upload.read(intake.attachments.max_bytes + 1)
         try:

@@ -19,6 +19,7 @@ from lienthong_intake.context import Intake
 from lienthong_intake.i18n import LANG_COOKIE, language_of, translator
 from lienthong_intake.page_flows import (
     PageInputError,
+    PageUnavailable,
     apply_context,
     redirect_target,
     refill,
@@ -130,14 +131,18 @@ class Pages:
             return self.page(
                 request, "apply.html", 422, channel=channel, errors=exc.messages, **context
             )
-        except Problem as exc:
-            if exc.status != 503:
-                raise
-            # The form keeps its key: sent again, it completes this submission, not a new one.
+        except PageUnavailable as exc:
+            # The form keeps its key and its files: sent again, it completes this submission.
             response = self.page(
-                request, "apply.html", 503, channel=channel, unavailable=True, **context
+                request,
+                "apply.html",
+                503,
+                channel=channel,
+                unavailable=True,
+                kept=exc.kept,
+                **context,
             )
-            response.headers.update(exc.headers)
+            response.headers.update(exc.problem.headers)
             return response
         return RedirectResponse(redirect_target(answer), 303)
 

@@ -19,6 +19,7 @@ from lienthong_intake.codes import DossierCodes
 from lienthong_intake.config import IntakeSettings
 from lienthong_intake.context import (
     ATTACHMENTS,
+    SUBMISSION_ANSWERS,
     SUBMISSION_CODES,
     SUBMISSIONS,
     TRACKING,
@@ -49,6 +50,7 @@ def build(
         ledger=IdempotencyLedger(
             claims=context.store.collection(SUBMISSIONS),
             codes=context.store.collection(SUBMISSION_CODES),
+            answers=context.store.collection(SUBMISSION_ANSWERS),
             wait_s=config.idempotency_wait_s,
             attempt_s=config.attempt_s,
         ),

@@ -16,7 +16,7 @@ import structlog
 from lienthong.domain import DossierSchedule
 from lienthong.events import Event, Payload, derived_id
 from lienthong.http import Problem
-from lienthong.outages import OUTAGES
+from lienthong.outages import is_outage
 from lienthong.schemas.dossier import (
     Applicant,
     DossierReceived,
@@ -44,7 +44,6 @@ from lienthong_intake.models import (
 from lienthong_intake.tracking_secret import secret_sha256, tracking_secret
 
 log = structlog.get_logger("lienthong.intake")
-UNPUBLISHED: tuple[type[BaseException], ...] = (TimeoutError, *OUTAGES)
 
 
 async def submit_dossier(
@@ -58,12 +57,18 @@ async def submit_dossier(
     body = submission.model_dump(mode="json", exclude={"documents"})
     body_fingerprint = fingerprint({**body, "documents": digests})
     claim = await intake.ledger.claim(idempotency_key, body_fingerprint, intake.clock())
-    answer = claim.answer or await _decide_once(intake, claim, submission, digests)
+    answer = claim.answer or await _decide_once(
+        intake, claim, body_fingerprint, submission, digests
+    )
     return _with_tracking_secret(intake, answer)
 
 
 async def _decide_once(
-    intake: Intake, claim: Claim, submission: SubmissionIn, digests: dict[str, str]
+    intake: Intake,
+    claim: Claim,
+    body_fingerprint: str,
+    submission: SubmissionIn,
+    digests: dict[str, str],
 ) -> StoredAnswer:
     """Every step is repeatable: the events' ids, the moment and the code are fixed by the
     claim, so an attempt after a failure (or a kill) publishes the very same events."""
@@ -78,8 +83,11 @@ async def _decide_once(
         )
         ward = submission.applicant.ward_code
         outcome, answer = await _outcome(intake, claim, dossier_id, ward, assessment)
-        await _publish(intake, outcome.caused_by(submitted, source=SOURCE))
-        await intake.ledger.record(claim, answer)
+        # One id for whatever the outcome is, and the moment of receipt as its time: an
+        # attempt that decides again publishes a copy, never a second outcome.
+        decided = outcome.caused_by(submitted, source=SOURCE, reaction="outcome", time=received_at)
+        await _publish(intake, decided)
+        await intake.ledger.record(claim, body_fingerprint, answer)
     except BaseException:
         await intake.ledger.interrupt(claim)
         raise
@@ -93,7 +101,9 @@ async def _publish(intake: Intake, event: Event) -> None:
         await asyncio.wait_for(
             intake.bus.publish(DOSSIER_EVENTS, event), intake.settings.publish_timeout_s
         )
-    except UNPUBLISHED as exc:
+    except Exception as exc:
+        if not isinstance(exc, TimeoutError) and not is_outage(exc):
+            raise
         log.warning("submission_not_published", error=type(exc).__name__, dossier_id=event.subject)
         raise Problem(
             503,
@@ -177,7 +187,9 @@ def _submitted_event(
         applicant=Applicant(**submission.applicant.model_dump()),
         submitted_at=at,
     )
-    return payload.to_event(dossier_id, source=SOURCE, id=derived_id(dossier_id, "submitted"))
+    return payload.to_event(
+        dossier_id, source=SOURCE, id=derived_id(dossier_id, "submitted"), time=at
+    )
 
 
 def _application(submission: SubmissionIn) -> Application:

@@ -5,8 +5,10 @@ SHA-256 is atomic on MongoDB and FerretDB alike, so of two concurrent answers ex
 wins; the other gets `AlreadyAnswered` (HTTP 409). The claim stays `pending` until the
 published answer comes back from the stream (`record_answer`); a pending claim whose attempt
 went silent (the process killed between claim and publish) stops holding the link after
-`answer_attempt_s`, and the next answer with the link is taken. Its event id is the
-invitation's, so if the silent attempt did publish, the stream keeps one answer.
+`answer_attempt_s`, and the next answer with the link is taken (one of several at once: the
+one that inserts the next takeover). Its event id is the invitation's, so if the silent
+attempt did publish, the stream keeps one answer. The request marks its claim `published`
+as soon as the broker has the answer, so a lagging consumer does not free the link.
 """
 
 from __future__ import annotations
@@ -120,9 +122,13 @@ class Answers:
                 DOSSIER_EVENTS, fact.to_event(invitation["dossier_id"], source=SOURCE, id=event_id)
             )
         except Exception as exc:
-            with contextlib.suppress(Exception):  # else the claim lapses after the attempt time
-                await self._answers.delete(fact.token_sha256)
+            # Not deleted: the broker may still take the record. The claim lapses at once (or,
+            # if even this cannot be written, after the attempt time).
+            with contextlib.suppress(Exception):
+                await self._answers.update(fact.token_sha256, {"attempt_until": 0.0})
             raise NotRecorded() from exc
+        with contextlib.suppress(Exception):  # else settled when the answer comes back
+            await self._answers.update(fact.token_sha256, {"state": "published"})
         log.info(
             "survey_answered",
             dossier_id=invitation["dossier_id"],
@@ -132,10 +138,17 @@ class Answers:
         return fact
 
     async def _take_over(self, claim: Document) -> None:
-        """The link is answered, unless its claim is an attempt that went silent."""
-        if _holds(await self._answers.get(claim["_id"])):
+        """The link is answered, unless its claim is an attempt that went silent; of several
+        answers taking over at once, the one that inserts the next takeover wins."""
+        held = await self._answers.get(claim["_id"])
+        if _holds(held):
             raise AlreadyAnswered()
-        await self._answers.replace(claim)
+        generation = int((held or {}).get("takeovers", 0)) + 1
+        try:
+            await self._answers.insert({"_id": f"{claim['_id']}#takeover-{generation}"})
+        except DuplicateKey:
+            raise AlreadyAnswered() from None
+        await self._answers.replace({**claim, "takeovers": generation})
         log.info("survey_answer_taken_over")
 
     def _check(self, given: AnswerInput, invitation: Document) -> None:

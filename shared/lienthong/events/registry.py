@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -28,8 +29,10 @@ class Payload(BaseModel):
     event_type: ClassVar[str]
     schema_version: ClassVar[int]
 
-    def to_event(self, subject: str, *, source: str, id: str | None = None) -> Event:
-        """A first fact carrying this payload."""
+    def to_event(
+        self, subject: str, *, source: str, id: str | None = None, time: datetime | None = None
+    ) -> Event:
+        """A first fact carrying this payload (`time`: now unless given)."""
         return new_event(
             self.event_type,
             subject,
@@ -37,10 +40,17 @@ class Payload(BaseModel):
             source=source,
             id=id,
             schema_version=self.schema_version,
+            time=time,
         )
 
     def caused_by(
-        self, cause: Event, *, source: str, reaction: str | None = None, subject: str | None = None
+        self,
+        cause: Event,
+        *,
+        source: str,
+        reaction: str | None = None,
+        subject: str | None = None,
+        time: datetime | None = None,
     ) -> Event:
         """An event carrying this payload in reaction to `cause` (deterministic id)."""
         return cause.caused(
@@ -50,6 +60,7 @@ class Payload(BaseModel):
             reaction=reaction,
             subject=subject,
             schema_version=self.schema_version,
+            time=time,
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,8 @@ from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 
 from lienthong.events import Event
 from lienthong.settings import Settings
-from lienthong_intake.idempotency import IdempotencyLedger
+from lienthong.store import MongoStore
+from lienthong_intake.idempotency import Claim, IdempotencyLedger, StoredAnswer
 from tests.conftest import Infra
 from tests.services.intake.conftest import Running, running
 from tests.services.intake.flows import tracking_view
@@ -222,9 +224,68 @@ async def test_the_form_answers_a_broker_outage_with_a_page_that_resends_the_sam
     assert 'value="Trần Thị Cúc"' in page, "and what the citizen typed"
     assert 'value="true" checked' in page
 
-    down = False
-    sent_again = await real.client.post(f"/apply/{BIRTH_GROUP}", data=form, files=ALL_SCANS)
+    kept = dict(re.findall(r'name="(kept\.[^"]+)" value="([^"]+)"', page))
+    assert len(kept) == len(ALL_SCANS), "the files already received are kept by the form"
+
+    down = False  # sent again as a browser does: the fields and the kept files, no new file
+    sent_again = await real.client.post(f"/apply/{BIRTH_GROUP}", data={**form, **kept})
     assert sent_again.status_code == 303, sent_again.text
     assert "/receipt?secret=" in sent_again.headers["location"]
     received = [e for e in await real.all_events() if e.type == "dossier.received"]
     assert len(received) == 1
+
+
+@pytest.fixture
+async def ledger(infra: Infra, unique: str) -> AsyncIterator[IdempotencyLedger]:
+    store = MongoStore.connect(infra.mongo_url, unique)
+    yield IdempotencyLedger(
+        claims=store.collection("submissions"),
+        codes=store.collection("submission_codes"),
+        answers=store.collection("submission_answers"),
+        wait_s=2.0,
+        attempt_s=0.3,
+    )
+    await store.drop_database()
+    await store.close()
+
+
+async def test_an_attempt_failing_after_another_finished_does_not_undo_its_answer(
+    ledger: IdempotencyLedger,
+) -> None:
+    now = datetime.now(UTC)
+    first = await ledger.claim("a-slow-attempt-key", "body", now)
+    await asyncio.sleep(0.35)  # the first attempt overruns its time: a retry takes over
+    second = await ledger.claim("a-slow-attempt-key", "body", now)
+    assert second.answer is None
+    await ledger.record(second, "body", StoredAnswer(201, {"code": "X-1"}))
+    await ledger.interrupt(first)  # the slow first attempt fails at last
+    again = await ledger.claim("a-slow-attempt-key", "body", now)
+    assert again.answer == StoredAnswer(201, {"code": "X-1"})
+
+
+async def test_of_thirty_retries_after_a_silent_attempt_one_takes_over(
+    ledger: IdempotencyLedger,
+) -> None:
+    now = datetime.now(UTC)
+    await ledger.claim("a-killed-attempt-key", "body", now)
+    await asyncio.sleep(0.35)
+    draws = 0
+
+    async def retry() -> Claim:
+        nonlocal draws
+        claim = await ledger.claim("a-killed-attempt-key", "body", now)
+        if claim.answer is None:
+
+            async def draw() -> str:
+                nonlocal draws
+                draws += 1
+                return f"X-{draws}"
+
+            code = await ledger.fix_code(claim, draw)
+            await ledger.record(claim, "body", StoredAnswer(201, {"code": code}))
+        return claim
+
+    claims = await asyncio.gather(*(retry() for _ in range(30)))
+    assert draws == 1, "one takeover, one code drawn"
+    assert sum(1 for c in claims if c.answer is None) == 1
+    assert {c.answer.body["code"] for c in claims if c.answer} == {"X-1"}
