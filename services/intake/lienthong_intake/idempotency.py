@@ -164,12 +164,12 @@ class IdempotencyLedger:
         generation = int(stored.get("takeovers", 0)) + 1
         while True:
             until = time.time() + self._attempt_s
-            marker = {"_id": f"{claim_id}#takeover-{generation}", "until": until}
+            marker_id = f"{claim_id}#takeover-{generation}"
             try:
-                await self._claims.insert(marker)
+                await self._claims.insert({"_id": marker_id, "until": until})
                 break
             except DuplicateKey:
-                other = await self._claims.get(marker["_id"])
+                other = await self._claims.get(marker_id)
                 if other is not None and float(other.get("until", 0.0)) > time.time():
                     return None
                 generation += 1  # that takeover went silent too

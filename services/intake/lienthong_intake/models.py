@@ -27,6 +27,8 @@ from lienthong.schemas.text import (
     VISIBLE_PATTERN,
     checked_strings,
     nfc,
+    not_blank,
+    person_name,
     single_line,
     visible_text,
 )
@@ -57,13 +59,16 @@ class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# Blank and surrounding spaces are checked by the validators after NFC, not by
+# StringConstraints: a BeforeValidator ahead of them makes pydantic strip but not then count.
 PersonName = Annotated[
     str,
     BeforeValidator(nfc),
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(single_line),
+    StringConstraints(min_length=1, max_length=200),
+    AfterValidator(person_name),
     Field(
-        description="stored in Unicode NFC; invisible and control characters are refused",
+        description="stored in Unicode NFC without surrounding spaces; at least one letter; "
+        "invisible and control characters are refused",
         json_schema_extra={"pattern": SINGLE_LINE_PATTERN},
     ),
 ]
@@ -107,6 +112,7 @@ class InlineDocument(Input):
         str,
         BeforeValidator(nfc),
         StringConstraints(min_length=1, max_length=255),
+        AfterValidator(not_blank),
         AfterValidator(single_line),
         Field(json_schema_extra={"pattern": SINGLE_LINE_PATTERN}),
     ]
@@ -184,10 +190,10 @@ class SubmissionIn(Input):
     @field_validator("form")
     @classmethod
     def _bounded_visible_form(cls, form: dict[str, Any]) -> dict[str, Any]:
-        size = len(json.dumps(form, ensure_ascii=False).encode())
+        checked: dict[str, Any] = checked_strings(form)  # bounds its nesting too
+        size = len(json.dumps(checked, ensure_ascii=False).encode())
         if size > MAX_FORM_BYTES:
             raise ValueError(f"the form is {size} bytes as JSON; at most {MAX_FORM_BYTES}")
-        checked: dict[str, Any] = checked_strings(form)
         return checked
 
     @model_validator(mode="after")

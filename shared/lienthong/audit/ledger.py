@@ -32,6 +32,18 @@ _STEP_FIELDS = ("seq", "identity", "kind", "event_id", "type", "hash", "partitio
 _OPTIONAL_FIELDS = ("dead_letter", "replay_of", "code")
 
 
+class AmbiguousCode(ValueError):
+    """Two dossiers' chains carry the same code (an error of `lienthong audit verify CODE`)."""
+
+    def __init__(self, code: str, dossiers: list[str]) -> None:
+        super().__init__(
+            f"the code {code!r} names more than one dossier: {', '.join(dossiers)}; "
+            "give a dossier id"
+        )
+        self.code = code
+        self.dossiers = dossiers
+
+
 def link_id(dossier: str, seq: int) -> str:
     return f"{dossier}/{seq}"
 
@@ -98,7 +110,11 @@ class Ledger:
         return None if document is None else chain_of(document)
 
     async def head_by_code(self, code: str) -> Chain | None:
-        found = await self._heads.find({"code": code}, limit=1)
+        """Raises `AmbiguousCode` when two dossiers' heads carry `code` (codes are unique by
+        how they are issued, not by an index: verifying either one would hide the other)."""
+        found = await self._heads.find({"code": code}, limit=2)
+        if len(found) > 1:
+            raise AmbiguousCode(code, sorted(document["_id"] for document in found))
         return chain_of(found[0]) if found else None
 
     async def heads_of_partition(self, partition: int) -> list[Chain]:

@@ -6,9 +6,12 @@
   newer publisher's new type must not fill every older consumer's dead-letter topic.
 * A record larger than `MAX_RECORD_BYTES`, one that does not decode, one whose key is not its
   event's subject (none at all: Kafka orders a stream by its key), or one whose payload does
-  not match its registered schema (a known field of the wrong type, a required one missing;
-  fields a newer publisher added are ignored) is poison: straight to `dlq.<group>`, before
-  any handler sees it, so no read model stores what its type does not allow.
+  not match its registered schema (a known field of the wrong type, a required one missing)
+  is poison: straight to `dlq.<group>`, before any handler sees it, so no read model stores
+  what its type does not allow. What a newer publisher may have extended is not: fields it
+  added are ignored, a value of a closed vocabulary (a `Literal`, an enum) this consumer does
+  not know yet is left to the handler, and a payload of a schema version newer than the
+  registered one is not checked at all (only its handler can tell what it can take from it).
 * `PermanentError` (and payload validation errors raised by handlers): straight to the DLQ.
 * Any other exception is retried with exponential backoff and jitter, up to
   `max_attempts`; then the record goes to the DLQ. The consumer always goes on.
@@ -38,6 +41,7 @@ from datetime import UTC, datetime
 
 import structlog
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from tenacity import (
     AsyncRetrying,
     RetryError,
@@ -98,18 +102,33 @@ def check_event(raw: RawMessage, event: Event) -> None:
     check_payload(event)
 
 
+# Errors that a newer publisher's extended vocabulary makes (a word where a word is expected,
+# only not one this consumer knows): not the record's fault.
+_VOCABULARY_ERRORS = frozenset({"literal_error", "enum"})
+
+
+def _unknown_word(error: ErrorDetails) -> bool:
+    return error["type"] in _VOCABULARY_ERRORS and isinstance(error.get("input"), str)
+
+
 def check_payload(event: Event) -> None:
     """Raise InvalidPayload unless the fields the registered schema knows have its types (a
-    tolerant reader: fields a newer publisher added are not this consumer's business).
-    Types without a registered schema are left to their handlers."""
+    tolerant reader: fields a newer publisher added, and values it added to a vocabulary, are
+    not this consumer's business). Types without a registered schema, and payloads of a newer
+    schema version than the registered one, are left to their handlers."""
     try:
-        model = registration(event.type).model
+        found = registration(event.type)
     except UnknownEventType:
         return
+    if event.schema_version > found.version:
+        return
+    model = found.model
     known = {name: value for name, value in event.data.items() if name in model.model_fields}
     try:
         model.model_validate(known)
     except ValidationError as exc:
+        if all(_unknown_word(error) for error in exc.errors()):
+            return
         raise InvalidPayload(f"{event.type} v{event.schema_version}: {exc}") from None
 
 

@@ -8,8 +8,12 @@ Decisions (intake README, "Bad input"):
 * Names and other typed text are stored in Unicode NFC: a name typed with combining
   diacritics is the same name as its precomposed form (same event, same receipt, and the
   same request for the key).
-* Zero-width characters and bidirectional controls are refused (422 naming the field), not
-  stripped: they are invisible, so stripping would change what the applicant sent unseen.
+* Zero-width characters, bidirectional controls, every other format character (Cf), blank
+  "letters" (Hangul fillers, braille blank) and in names variation selectors are refused (422
+  naming the field), not stripped: they are invisible, so stripping would change what the
+  applicant sent unseen. A name that is blank (Unicode spaces too) or has no letter is a 422.
+* An application form nested deeper than 16 levels or holding more than 5,000 values is a
+  422, not a crash.
 * A ward code that is no ward, or a ward abolished by a reorganisation, is a 422 naming
   `applicant.ward_code`; a real ward outside the city is the receipt decision's (a refusal).
 * The intake models have no date fields (the application form is free-form), so there is no
@@ -38,6 +42,16 @@ INVISIBLE = [
     *range(0x202A, 0x202F),
     *range(0x2066, 0x206A),
     0xFEFF,
+    0x0600,  # Arabic number sign: any format character (Cf), not only a listed one
+    0x115F,  # Hangul choseong filler
+    0x1160,  # Hangul jungseong filler
+    0x3164,  # Hangul filler
+    0x2800,  # braille pattern blank
+    0xFE00,  # variation selectors
+    0xFE0F,
+    0xE0001,  # tag characters
+    0xE0041,
+    0xE007F,
 ]
 
 
@@ -273,3 +287,77 @@ async def test_a_withdrawal_reason_with_a_bidi_override_is_refused(embedded: Run
     problem_at(refused, 422, "body", "reason")
     withdrawn = await embedded.client.post(url, json={"secret": secret, "reason": "đổi ý"})
     assert withdrawn.status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("   ", "is blank"),
+        ("\u3000\u3000", "is blank"),  # ideographic spaces
+        ("\xa0", "is blank"),  # no-break space
+        ("\u0301", "begins with a combining mark (U+0301"),
+        ("\u0301\u0302", "begins with a combining mark"),
+        ("123 - .", "has no letter"),
+    ],
+)
+async def test_a_blank_name_or_one_without_a_letter_is_a_422(
+    embedded: Running, name: str, why: str
+) -> None:
+    headers = idempotency_key()
+    response = await embedded.client.post(
+        "/v1/dossiers", json=with_applicant(full_name=name), headers=headers
+    )
+    assert why in problem_at(response, 422, "body", "applicant", "full_name")
+    await nothing_written(embedded)
+    await corrected_retry_succeeds(embedded, headers)
+
+
+async def test_a_name_is_stored_without_surrounding_spaces(embedded: Running) -> None:
+    body = with_applicant(full_name=f"\u3000 {NAME}\xa0")
+    response = await embedded.client.post("/v1/dossiers", json=body, headers=idempotency_key())
+    assert response.status_code == 201, response.text
+    submitted = (await embedded.dossier_events(response.json()["dossier_id"]))[0]
+    assert submitted.data["applicant"]["full_name"] == NAME
+
+
+async def test_a_blank_file_name_is_a_422(embedded: Running) -> None:
+    body = birth_group()
+    body["documents"][0] = {**body["documents"][0], "filename": "\u3000 "}
+    response = await embedded.client.post("/v1/dossiers", json=body, headers=idempotency_key())
+    message = problem_at(response, 422, "body", "documents", "0", "inline", "filename")
+    assert "is blank" in message
+
+
+def nested(depth: int) -> list[Any]:
+    value: list[Any] = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("form", "why"),
+    [
+        ({"a": nested(500)}, "nests lists and objects over 16 deep"),
+        ({"a": nested(17)}, "nests lists and objects over 16 deep"),
+        ({"a": list(range(5_001))}, "holds more than 5000 values"),
+    ],
+)
+async def test_a_form_nested_too_deep_or_too_large_is_a_short_422(
+    embedded: Running, form: dict[str, Any], why: str
+) -> None:
+    headers = idempotency_key()
+    body = birth_group()
+    body["form"] = {**body["form"], **form}
+    response = await embedded.client.post("/v1/dossiers", json=body, headers=headers)
+    assert why in problem_at(response, 422, "body", "form")
+    assert len(response.content) < 4096  # the refusal does not echo the structure
+    await nothing_written(embedded)
+    await corrected_retry_succeeds(embedded, headers)
+
+
+async def test_a_form_nested_16_deep_is_taken(embedded: Running) -> None:
+    body = birth_group()
+    body["form"] = {**body["form"], "a": nested(15)}  # the form, then 15 lists: 16 levels
+    response = await embedded.client.post("/v1/dossiers", json=body, headers=idempotency_key())
+    assert response.status_code == 201, response.text

@@ -235,6 +235,10 @@ async def test_the_form_answers_a_broker_outage_with_a_page_that_resends_the_sam
     assert len(received) == 1
 
 
+# Long enough for a takeover to finish on a loaded machine before it could be taken over again.
+LEDGER_ATTEMPT_S = 1.5
+
+
 @pytest.fixture
 async def ledger(infra: Infra, unique: str) -> AsyncIterator[IdempotencyLedger]:
     store = MongoStore.connect(infra.mongo_url, unique)
@@ -242,8 +246,8 @@ async def ledger(infra: Infra, unique: str) -> AsyncIterator[IdempotencyLedger]:
         claims=store.collection("submissions"),
         codes=store.collection("submission_codes"),
         answers=store.collection("submission_answers"),
-        wait_s=2.0,
-        attempt_s=0.3,
+        wait_s=2 * LEDGER_ATTEMPT_S,
+        attempt_s=LEDGER_ATTEMPT_S,
     )
     await store.drop_database()
     await store.close()
@@ -254,7 +258,9 @@ async def test_an_attempt_failing_after_another_finished_does_not_undo_its_answe
 ) -> None:
     now = datetime.now(UTC)
     first = await ledger.claim("a-slow-attempt-key", "body", now)
-    await asyncio.sleep(0.35)  # the first attempt overruns its time: a retry takes over
+    await asyncio.sleep(
+        LEDGER_ATTEMPT_S + 0.05
+    )  # the first attempt overruns its time: a retry takes over
     second = await ledger.claim("a-slow-attempt-key", "body", now)
     assert second.answer is None
     await ledger.record(second, "body", StoredAnswer(201, {"code": "X-1"}))
@@ -268,7 +274,7 @@ async def test_of_thirty_retries_after_a_silent_attempt_one_takes_over(
 ) -> None:
     now = datetime.now(UTC)
     await ledger.claim("a-killed-attempt-key", "body", now)
-    await asyncio.sleep(0.35)
+    await asyncio.sleep(LEDGER_ATTEMPT_S + 0.05)
     draws = 0
 
     async def retry() -> Claim:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 from typer.testing import CliRunner
 
-from lienthong.audit import Ledger, verify_all, verify_dossier, wait_for_notary
+from lienthong.audit import HEADS, Ledger, verify_all, verify_dossier, wait_for_notary
 from lienthong.bus import KafkaBus
 from lienthong.cli.main import app
 from lienthong.events import Event, RawMessage
@@ -215,6 +215,40 @@ def test_the_command_refuses_clearly(trail: Trail, monkeypatch: pytest.MonkeyPat
     embedded = runner.invoke(app, ["audit", "verify", "--all"])
     assert embedded.exit_code == 2
     assert embedded.output.startswith("error: needs Kafka and the notary's database")
+
+
+async def twin_head(trail: Trail, twin: str, *, remove: bool = False) -> None:
+    """Store (or remove) a head of dossier `twin` carrying dossier A's code."""
+    store, _ = ledger_of(trail.settings())
+    heads = store.collection(HEADS)
+    try:
+        if remove:
+            await heads.delete(twin)
+            return
+        head = await heads.get(trail.dossiers[0][0])
+        assert head is not None
+        await heads.replace({**head, "_id": twin})
+    finally:
+        await store.close()
+
+
+def test_a_code_two_heads_carry_is_refused_naming_both_dossiers(
+    trail: Trail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (a, code_a), _ = trail.dossiers
+    twin = f"twin-{uuid.uuid4().hex[:8]}"
+    asyncio.run(twin_head(trail, twin))
+    try:
+        ambiguous = cli(trail, trail.prefix, code_a, monkeypatch=monkeypatch)
+        assert ambiguous[0] == "2", ambiguous
+        assert ambiguous[1].startswith(f"error: the code {code_a!r} names more than one dossier")
+        assert a in ambiguous[1]
+        assert twin in ambiguous[1]
+        by_id = cli(trail, trail.prefix, a, monkeypatch=monkeypatch)
+        assert by_id == ["0", f"verified: {len(trail.facts[0])} events"]
+    finally:
+        asyncio.run(twin_head(trail, twin, remove=True))
+    assert cli(trail, trail.prefix, code_a, monkeypatch=monkeypatch)[0] == "0"
 
 
 async def half_chained(trail: Trail) -> tuple[str, int]:
