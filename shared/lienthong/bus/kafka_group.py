@@ -106,7 +106,11 @@ class GroupMember:
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._task is None or self._task.done():  # a crashed consumer was logged by _run
+        if self._task is None:
+            return
+        if self._task.done():  # a crash was logged by _run; its outcome is taken here, so
+            if not self._task.cancelled():  # asyncio does not report it again when the
+                self._task.exception()  # task is collected, perhaps in another's output
             return
         done, _ = await asyncio.wait([self._task], timeout=30)
         if not done:
