@@ -98,13 +98,14 @@ class Notifier:
         message = self._message(event, rule, channel, contact, nid)
         if not await self.outbox.add(message):
             # Handled before: announce again only what may not have reached the bus (the
-            # event id is derived, so a repeat is dropped downstream).
+            # event id is derived, so a repeat is dropped downstream). A message is not sent
+            # before its queued event is on the bus (`Outbox.due`), so none moved on unseen.
             existing = await self.outbox.get(nid)
             if existing is not None and existing["status"] in ("queued", "suppressed"):
-                await self.announcer.publish(existing, mark=False)
+                await self.announcer.publish(existing, mark=bool(existing.get("unannounced")))
             return
         log.info("notification_queued", notification_id=nid, channel=channel)
-        await self.announcer.publish(message, mark=False)
+        await self.announcer.publish(message)  # marked announced: from now on it may be sent
         if message["status"] == "queued" and message["due_at"] <= self.clock():
             self.submit(message)
 
@@ -125,6 +126,7 @@ class Notifier:
             "attempts": 0,
             "created_at": now,
             "changed_at": now,
+            "unannounced": True,
         }
         if contact.opted_out:
             return {**base, "status": "suppressed", "due_at": now}

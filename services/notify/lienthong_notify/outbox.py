@@ -55,9 +55,11 @@ class Outbox:
         return await self.messages.get(notification_id)
 
     async def due(self, now: datetime, limit: int, skip_ids: set[str]) -> list[Document]:
-        """Queued messages whose time has come (retries, mornings, sends of a dead worker)."""
+        """Queued messages whose time has come (retries, mornings, sends of a dead worker),
+        once their queued event is on the bus: a kill between queueing and announcing must
+        not let the citizen get a message the dossier's timeline never shows queued."""
         found = await self.messages.find(
-            {"status": "queued", "due_at": {"$lte": now}},
+            {"status": "queued", "due_at": {"$lte": now}, "unannounced": {"$ne": True}},
             sort=[("due_at", 1)],
             limit=limit + len(skip_ids),
         )

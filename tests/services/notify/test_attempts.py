@@ -114,3 +114,21 @@ async def test_two_dispatchers_on_one_store_send_a_message_once() -> None:
     stored = await box.get("n-1")
     assert stored is not None
     assert (stored["status"], stored["attempts"], stored["provider"]) == ("sent", 1, "counting")
+
+
+async def test_a_message_is_not_due_before_its_queued_event_is_on_the_bus() -> None:
+    """Notify killed between queueing a message and announcing it: the sweep of due messages
+    after the restart must not send it first (the citizen would get a message the dossier's
+    timeline never shows queued); the redelivered trigger or the announcer's sweep announces
+    it, and then it is due."""
+    store, bus = InMemoryStore(), InMemoryBus()
+    await bus.ensure_topics({DOSSIER_EVENTS: 1})
+    box = outbox(store)
+    queued = {**message("n-1"), "changed_at": NOW, "unannounced": True}
+    await box.add(queued)  # ... and the process dies before announcing it
+    await box.add(message("n-2"))  # announced before
+    assert [doc["_id"] for doc in await box.due(NOW, 10, set())] == ["n-2"]
+    assert await Announcer(bus, box, grace_s=0).sweep(NOW + timedelta(seconds=1)) == 1
+    assert sorted(doc["_id"] for doc in await box.due(NOW, 10, set())) == ["n-1", "n-2"]
+    (announced,) = await bus.read_topic(DOSSIER_EVENTS)
+    assert announced.key == b"d-1"
