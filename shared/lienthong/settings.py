@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     handler_backoff_initial_s: float = Field(default=0.2, ge=0)
     handler_backoff_max_s: float = Field(default=10.0, ge=0)
     consumer_batch_size: int = Field(default=500, ge=1)
+    startup_wait_s: float = Field(
+        default=120.0,
+        ge=0,
+        description="how long start-up waits for an unreachable broker or store before exiting",
+    )
     catalogue_dir: Path | None = Field(
         default=None,
         description="a directory of catalogue YAML files to use instead of the shipped one",

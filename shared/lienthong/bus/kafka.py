@@ -75,16 +75,26 @@ class KafkaBus:
     # --- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=self._bootstrap,
-            client_id=self._client_id,
-            enable_idempotence=True,
-            acks="all",
-            linger_ms=5,
-        )
-        await self._producer.start()
+        """Start the producer and a member per subscription; after a failure (the broker
+        away), calling it again starts only what did not start."""
+        if self._producer is None:
+            producer = AIOKafkaProducer(
+                bootstrap_servers=self._bootstrap,
+                client_id=self._client_id,
+                enable_idempotence=True,
+                acks="all",
+                linger_ms=5,
+            )
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()
+                raise
+            self._producer = producer
+        launched = {member.group for member in self._consumers}
         for subscription in self._subscriptions:
-            await self._launch(subscription)
+            if subscription.group not in launched:
+                await self._launch(subscription)
 
     async def stop(self) -> None:
         await asyncio.gather(*(consumer.stop() for consumer in self._consumers))

@@ -69,7 +69,11 @@ class GroupMember:
         topics = [self._bus.physical(t) for t in self._subscription.topics]
         listener = _Revocations(self._subscription.on_revoked, self._idle)
         self._consumer.subscribe(topics, listener=listener)
-        await self._consumer.start()
+        try:
+            await self._consumer.start()
+        except BaseException:
+            await self._consumer.stop()
+            raise
 
     async def _supervise(self) -> None:
         """The member's loop, started again (a new consumer, from the last commit) whenever

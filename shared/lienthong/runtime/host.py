@@ -7,7 +7,7 @@ hosts one. With no Kafka/Mongo configured, the bus is in-process and stores are 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,6 +17,13 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_delay,
+    wait_exponential,
+)
 
 from lienthong import __version__
 from lienthong.bus import Bus, InMemoryBus, KafkaBus, RetryPolicy, Subscription
@@ -88,7 +95,7 @@ class Host:
         key = self.settings.token_key.get_secret_value()
         if not self.settings.embedded and key == DEV_TOKEN_KEY:
             log.warning("development_token_key_in_use", hint="set LIENTHONG_TOKEN_KEY")
-        await self.bus.ensure_topics(self.topics())
+        await self._once_reachable("topics", lambda: self.bus.ensure_topics(self.topics()))
         for spec in self.specs:
             if spec.consumes and (spec.handlers or spec.records):
                 context = self.contexts.get(spec.name)
@@ -106,14 +113,40 @@ class Host:
                 )
         for spec in self.specs:
             for hook in spec.setup:
-                await hook()
-        await self.bus.start()
+                await self._once_reachable(f"{spec.name} set-up", hook)
+        await self._once_reachable("bus", self.bus.start)
         for spec in self.specs:
             for hook in spec.on_start:
                 await hook()
         log.info(
             "host_started", services=[s.name for s in self.specs], embedded=self.settings.embedded
         )
+
+    async def _once_reachable(self, step: str, run: Callable[[], Awaitable[None]]) -> None:
+        """Run a start-up step (idempotent), waiting out an outage of the broker or the store
+        for up to `startup_wait_s`: a replica started while Kafka or the database restarts
+        comes up when they do, instead of exiting into its supervisor's back-off."""
+
+        def waiting(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            log.warning(
+                "waiting_for_infrastructure",
+                step=step,
+                attempt=state.attempt_number,
+                error=type(error).__name__,
+                waited_s=round(state.seconds_since_start or 0.0, 1),
+            )
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(is_outage),
+            wait=wait_exponential(multiplier=0.5, max=5),
+            stop=stop_after_delay(self.settings.startup_wait_s),
+            before_sleep=waiting,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                await run()
 
     async def stop(self) -> None:
         for spec in reversed(self.specs):
