@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 import structlog
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from lienthong.metrics import HTTP_PROBLEMS
-from lienthong.outages import is_outage
+from lienthong.outages import OUTAGES, is_outage
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("lienthong.http")
@@ -146,4 +147,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(HTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
+    # The broker's and the store's errors by class as well: Starlette re-raises whatever
+    # only the catch-all `Exception` handler answered, and the server then logs a traceback
+    # per request all through an outage.
+    for kind in (*OUTAGES, KafkaError):
+        app.add_exception_handler(kind, _on_unexpected)
     app.add_exception_handler(Exception, _on_unexpected)
