@@ -8,7 +8,16 @@ agencies file with every `{simulator:NAME}` endpoint pointing at them: the resul
 separate the adapter's cost from the simulated agencies', as in production where the
 agencies' systems are not ours.
 
-    python bench/_agencies.py --delay 2.0 --ready-file URLS.json   (SIGTERM stops it)
+The systems here call LiênThông back as a real agency's would: until their answer is taken
+(`PatientTransport`, up to `CALLBACK_PATIENCE_S`), where the simulator alone gives up after five
+tries within seconds — less than it takes to restart the adapter or the broker behind it.
+
+With `--record FILE`, every call the systems answer is written to FILE (JSON lines: system,
+idempotency key, task id, dossier code, HTTP status, time), so a run can check what each agency
+saw, whatever happened to the adapter meanwhile.
+
+    python bench/_agencies.py --delay 2.0 --ready-file URLS.json [--record CALLS.jsonl]
+                                                                      (SIGTERM stops it)
 """
 
 from __future__ import annotations
@@ -17,10 +26,17 @@ import argparse
 import asyncio
 import json
 import signal
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 from lienthong_agency_adapter.config import DEFAULT_AGENCIES_FILE, load_agencies
+from lienthong_agency_adapter.connectors.soap import local
 from lienthong_agency_adapter.simulators.embedded import EmbeddedSimulators
 from lienthong_agency_adapter.simulators.server import serving
 
@@ -32,7 +48,95 @@ def announce(ready_file: Path, urls: dict[str, str]) -> None:
     partial.rename(ready_file)
 
 
-async def serve(delay_s: float, ready_file: Path) -> None:
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Asgi = Callable[[Message, Receive, Send], Awaitable[None]]
+# Where each connector puts the task's id and dossier code: REST mapping, SOAP mapping, webhook.
+TASK_FIELDS = ("ma_cong_viec", "MaCongViec", "task_id")
+DOSSIER_FIELDS = ("ho_so", "MaHoSo", "dossier_code")
+
+
+def _fields(body: bytes) -> dict[str, Any]:
+    """The request's fields, flat: a JSON object (the webhook's `task` inside), or a SOAP
+    envelope's elements by local name (the idempotency key is one of its header's)."""
+    if body.lstrip().startswith(b"<"):
+        root = ET.fromstring(body)  # noqa: S314 - our own adapter's envelope, no DTD
+        return {local(e.tag): (e.text or "") for e in root.iter()}
+    data = json.loads(body or b"{}")
+    return {**data, **data.get("task", {})} if isinstance(data, dict) else {}
+
+
+def recorded(app: Asgi, system: str, calls: Path) -> Asgi:
+    """`app`, writing one line to `calls` per HTTP call it answers."""
+    file = calls.open("a", encoding="utf-8")
+
+    async def middleware(scope: Message, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        fields = _fields(body)
+        row = {
+            "system": system,
+            "at": time.time(),
+            "key": headers.get("idempotency-key") or fields.get("IdempotencyKey", ""),
+            "task": next((str(fields[f]) for f in TASK_FIELDS if fields.get(f)), ""),
+            "dossier": next((str(fields[f]) for f in DOSSIER_FIELDS if fields.get(f)), ""),
+        }
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def answer(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                file.write(json.dumps({**row, "status": message["status"]}) + "\n")
+                file.flush()
+            await send(message)
+
+        await app(scope, replay, answer)
+
+    return middleware
+
+
+CALLBACK_PATIENCE_S = 600.0
+CALLBACK_WAITS_S = (0.2, 5.0)  # first and longest pause between two tries
+
+
+class PatientTransport(httpx.AsyncHTTPTransport):
+    """Tries a callback again while LiênThông cannot take it (unreachable, 5xx, 409 "not
+    yet"), pausing longer each time, until `CALLBACK_PATIENCE_S` has passed."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        give_up = time.monotonic() + CALLBACK_PATIENCE_S
+        pause, longest = CALLBACK_WAITS_S
+        while True:
+            try:
+                response = await super().handle_async_request(request)
+            except httpx.TransportError:
+                if time.monotonic() > give_up:
+                    raise
+            else:
+                taken = response.status_code < 500 and response.status_code != 409
+                if taken or time.monotonic() > give_up:
+                    return response
+                await response.aclose()
+            await asyncio.sleep(pause)
+            pause = min(longest, 2 * pause)
+
+
+async def serve(delay_s: float, ready_file: Path, calls: Path | None = None) -> None:
     simulators = EmbeddedSimulators(answer_delay_s=delay_s)
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -47,9 +151,12 @@ async def serve(delay_s: float, ready_file: Path) -> None:
         )
         for system in systems:
             stack.push_async_callback(system.close)
+            # The client the simulator makes for its callbacks, made here with the transport.
+            system._http = httpx.AsyncClient(timeout=10, transport=PatientTransport())
         urls = {}
         for name, app in simulators._apps().items():  # the shipped systems, as the adapter's
-            urls[name] = await stack.enter_async_context(serving(app, simulators.host, 0))
+            served = recorded(app, name, calls) if calls is not None else app
+            urls[name] = await stack.enter_async_context(serving(served, simulators.host, 0))
         announce(ready_file, urls)
         await stopping.wait()
 
@@ -68,5 +175,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--delay", type=float, default=2.0, help="officer's answer delay (s)")
     parser.add_argument("--ready-file", type=Path, required=True)
+    parser.add_argument("--record", type=Path, help="write every call answered to this file")
     args = parser.parse_args()
-    asyncio.run(serve(args.delay, args.ready_file))
+    asyncio.run(serve(args.delay, args.ready_file, args.record))

@@ -3,7 +3,13 @@ process as in production, on free ports, with this run's own topic prefix and da
 the simulated agencies; or, embedded, one `lienthong up` process.
 
 `City` is a context manager: whatever happens inside (an error, Ctrl-C), every process it
-started is stopped on the way out (SIGTERM, then SIGKILL).
+started is stopped on the way out (SIGTERM, then SIGKILL). A service can be killed (SIGKILL)
+and started again on the same port, with the same settings, its log appended to.
+
+A `recorded` city keeps, outside the services, what the world saw of them: the simulated
+agencies run in a process of their own and write every call they answer to
+`records/agency-calls.jsonl`; notify sends through an SMTP server and an SMS gateway
+(`_sinks.py`) that write every message received to `records/messages.jsonl`.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from types import TracebackType
 
 import httpx
 from _agencies import agencies_file
-from _infra import ROOT, free_port
+from _infra import ROOT, SHARED_INFRA_DIR, stable_port
 from _procs import (
     Child,
     cpu_seconds,
@@ -33,6 +39,7 @@ from _procs import (
     tree_cpu,
     wait_healthy,
 )
+from _sinks import notify_env
 from prometheus_client.parser import text_string_to_metric_families
 
 SERVICES = ("intake", "routing", "agency-adapter", "notify", "survey", "console", "notary")
@@ -55,6 +62,8 @@ class Layout:
     simulators: str = "adapter"  # inside the agency adapter, or "process": their own
     profile: str | None = None  # a service to run under cProfile
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    recorded: bool = False  # agencies' calls and citizens' messages written down (see above)
+    infra_dir: Path = SHARED_INFRA_DIR  # the deploy/local/infra instance, for its CPU time
 
     @property
     def embedded(self) -> bool:
@@ -94,15 +103,27 @@ def _lienthong(layout: Layout, name: str, command: Sequence[str], log_dir: Path)
     return [sys.executable, "-m", "lienthong.cli.main", *command]
 
 
+@dataclass(frozen=True)
+class Launch:
+    """How a service was started, to start it again the same way."""
+
+    argv: list[str]
+    env: dict[str, str]
+    port: int
+
+
 class City:
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         self.work = Path(tempfile.mkdtemp(prefix=f"e2e-{layout.run_id}-"))
         self.logs = self.work / "logs"
         self.logs.mkdir()
+        self.records = self.work / "records"
+        self.records.mkdir()
         self.services: dict[str, Child] = {}
         self.helpers: list[Child] = []
         self.infra: dict[str, int] = {}
+        self._launches: dict[str, Launch] = {}
 
     def __enter__(self) -> City:
         try:
@@ -126,6 +147,20 @@ class City:
     def intake_url(self) -> str:
         return self.services["intake" if not self.layout.embedded else "lienthong"].url
 
+    def kill(self, name: str) -> None:
+        """SIGKILL the service, as a crash would."""
+        self.services[name].kill()
+
+    def restart(self, name: str) -> Child:
+        """Start the service again: same port, settings and log (not waiting for it)."""
+        launch = self._launches[name]
+        with (self.logs / f"{name}.log").open("a") as log:
+            log.write(f"\n=== bench: {name} started again at {time.time():.3f}\n")
+        self.services[name] = spawn(
+            name, launch.argv, launch.env, self.logs, launch.port, ROOT, append=True
+        )
+        return self.services[name]
+
     # --- starting ---------------------------------------------------------------------
 
     def _start(self) -> None:
@@ -137,8 +172,10 @@ class City:
             env["LIENTHONG_INTAKE_TRACKING_FAILURES_ALLOWED"] = "1000000"
             self._service("lienthong", ["up"], env)
         else:
-            self.infra = infra_processes()
+            self.infra = infra_processes(self.layout.infra_dir)
             self._agencies(env)
+            if self.layout.recorded:
+                self._sinks(env)
             self._create_topics(env)
             for name in SERVICES:
                 self._service(name, ["run", name], env)
@@ -148,31 +185,46 @@ class City:
             wait_healthy(child, "/readyz", timeout_s=60)
 
     def _service(self, name: str, command: list[str], env: dict[str, str]) -> None:
-        port = free_port()
+        port = stable_port()  # the same again after a kill: agencies call back to it
         flags = ["--port", str(port)]
         if not self.layout.embedded:
             flags += ["--kafka", self.layout.kafka or "", "--mongo", self.layout.mongo or ""]
         env = {**env, "LIENTHONG_INSTANCE_ID": f"{self.layout.run_id}-{name}"}
         argv = _lienthong(self.layout, name, [*command, *flags], self.logs)
+        self._launches[name] = Launch(argv, env, port)
         self.services[name] = spawn(name, argv, env, self.logs, port, ROOT)
 
-    def _agencies(self, env: dict[str, str]) -> None:
-        if self.layout.simulators == "adapter":
-            env["LIENTHONG_ADAPTER_SIMULATORS"] = "true"
-            return
-        env["LIENTHONG_ADAPTER_SIMULATORS"] = "false"
-        ready = self.work / "simulator-urls.json"
-        script = str(ROOT / "bench/_agencies.py")
-        argv = [sys.executable, script, "--delay", str(self.layout.answer_delay_s)]
-        child = spawn("agencies", [*argv, "--ready-file", str(ready)], env, self.logs, cwd=ROOT)
+    def _helper(self, name: str, argv: list[str], env: dict[str, str]) -> dict[str, str]:
+        """Start a bench helper process; returns what it announced in its ready file."""
+        ready = self.work / f"{name}-ready.json"
+        child = spawn(name, [*argv, "--ready-file", str(ready)], env, self.logs, cwd=ROOT)
         self.helpers.append(child)
         deadline = time.monotonic() + 120
         while not ready.exists():
             if not child.alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"simulated agencies did not start:\n{child.log_tail()}")
+                raise RuntimeError(f"{name} did not start:\n{child.log_tail()}")
             time.sleep(0.2)
-        path = agencies_file(json.loads(ready.read_text()), self.work / "agencies.yaml")
+        announced: dict[str, str] = json.loads(ready.read_text())
+        return announced
+
+    def _agencies(self, env: dict[str, str]) -> None:
+        if self.layout.simulators == "adapter" and not self.layout.recorded:
+            env["LIENTHONG_ADAPTER_SIMULATORS"] = "true"
+            return
+        env["LIENTHONG_ADAPTER_SIMULATORS"] = "false"
+        script = str(ROOT / "bench/_agencies.py")
+        argv = [sys.executable, script, "--delay", str(self.layout.answer_delay_s)]
+        if self.layout.recorded:
+            argv += ["--record", str(self.records / "agency-calls.jsonl")]
+        urls = self._helper("agencies", argv, env)
+        path = agencies_file(urls, self.work / "agencies.yaml")
         env["LIENTHONG_ADAPTER_AGENCIES_FILE"] = str(path)
+
+    def _sinks(self, env: dict[str, str]) -> None:
+        script = str(ROOT / "bench/_sinks.py")
+        record = str(self.records / "messages.jsonl")
+        ready = self._helper("sinks", [sys.executable, script, "--record", record], env)
+        env.update(notify_env(ready))
 
     def _create_topics(self, env: dict[str, str]) -> None:
         """As a deployment does before the services start (`lienthong topics create`)."""

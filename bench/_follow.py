@@ -23,7 +23,7 @@ import httpx
 from _load import Submission
 from aiokafka import AIOKafkaConsumer
 
-from lienthong.events import MalformedEvent, RawMessage, decode
+from lienthong.events import Event, MalformedEvent, RawMessage, decode
 
 COMPLETED = "dossier.completed"
 TERMINAL = frozenset(
@@ -91,6 +91,7 @@ class KafkaFollower:
         )
         self._task: asyncio.Task[None] | None = None
         self.on_final: Callable[[str, Track], None] = lambda _id, _t: None
+        self.on_event: Callable[[Event], None] = lambda _e: None  # each, in partition order
 
     async def start(self, timeout_s: float = 60.0) -> None:
         """Read every partition from the beginning (no group: all partitions are ours)."""
@@ -127,6 +128,7 @@ class KafkaFollower:
         except MalformedEvent:
             self.malformed += 1
             return
+        self.on_event(event)
         track = self.tracks.setdefault(event.subject, Track())
         was_final = track.final is not None
         track.record(event.type, timestamp_ms / 1000, event.data)

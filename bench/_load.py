@@ -4,6 +4,10 @@ What to submit comes from the intake's own catalogue API (`GET /v1/procedures`, 
 procedure's required documents), so a procedure added to the catalogue is benched without a
 change here. Applicants are fictitious (fake names, `example.vn` addresses) and spread over
 every ward in force.
+
+Each submission has one `Idempotency-Key` for all its attempts: with `retry_for_s`, a citizen
+whose submission fails (no answer, a 5xx, 409 "still being handled", 429) tries again with the
+same key, as the HTML form and any well-behaved client does, until answered or out of patience.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import itertools
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +28,8 @@ from lienthong.domain import default_timeline
 
 ONLINE_LEVELS = ("toan_trinh", "mot_phan")  # both may be submitted online (Decree 42/2022)
 SUBMISSION_TIMEOUT_S = 60.0
+RETRY_WAIT_S = (0.5, 5.0)  # first and longest wait between attempts (or the server's Retry-After)
+ANSWERED = frozenset({200, 201, 422})  # a final answer: received, incomplete/refused, malformed
 
 _FAMILY = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Võ", "Đặng", "Bùi")
 _MIDDLE = ("Văn", "Thị", "Minh", "Ngọc", "Thành", "Thu")
@@ -55,6 +61,8 @@ class Submission:
     dossier_id: str = ""
     code: str = ""
     secret: str = ""
+    key: str = field(default_factory=lambda: f"bench-{uuid.uuid4()}")  # Idempotency-Key
+    failed_attempts: list[str] = field(default_factory=list)  # e.g. "error:ReadTimeout", "http:503"
 
     @property
     def latency_s(self) -> float:
@@ -138,17 +146,42 @@ def body(submission: Submission) -> dict[str, Any]:
     }
 
 
-async def _submit(client: httpx.AsyncClient, submission: Submission) -> None:
-    payload = body(submission)
-    headers = {"Idempotency-Key": f"bench-e2e-{uuid.uuid4()}"}
-    submission.started_at = time.time()
+def _retry_after(response: httpx.Response | None, attempt: int) -> float:
+    first, longest = RETRY_WAIT_S
+    try:
+        asked = float(response.headers.get("Retry-After", "")) if response is not None else None
+    except ValueError:
+        asked = None
+    return min(longest, asked if asked is not None else first * 2**attempt)
+
+
+async def _attempt(
+    client: httpx.AsyncClient, submission: Submission, payload: dict[str, Any]
+) -> httpx.Response | None:
+    headers = {"Idempotency-Key": submission.key}
     try:
         response = await client.post("/v1/dossiers", json=payload, headers=headers)
     except httpx.HTTPError as exc:
-        submission.answered_at = time.time()
         submission.outcome = f"error:{type(exc).__name__}"
-        return
+        return None
+    submission.outcome = f"http:{response.status_code}"
+    return response
+
+
+async def _submit(client: httpx.AsyncClient, submission: Submission, retry_for_s: float) -> None:
+    payload = body(submission)
+    submission.started_at = time.time()
+    give_up = time.monotonic() + retry_for_s
+    response = await _attempt(client, submission, payload)
+    while (response is None or response.status_code not in ANSWERED) and (
+        time.monotonic() < give_up
+    ):
+        submission.failed_attempts.append(submission.outcome)
+        await asyncio.sleep(_retry_after(response, len(submission.failed_attempts) - 1))
+        response = await _attempt(client, submission, payload)
     submission.answered_at = time.time()
+    if response is None:
+        return
     submission.status_code = response.status_code
     answer = response.json() if response.headers.get("content-type", "").endswith("json") else {}
     submission.outcome = str(answer.get("status") or f"http:{response.status_code}")
@@ -163,9 +196,10 @@ async def offer(
     rate: float,
     concurrency: int,
     on_answer: Callable[[Submission], None] = lambda _s: None,
+    retry_for_s: float = 0.0,
 ) -> None:
     """Submit on an open-loop schedule (`rate` per second, 0 = as fast as the slots allow)
-    with at most `concurrency` requests in flight."""
+    with at most `concurrency` submissions in flight (each retried for up to `retry_for_s`)."""
     gate = asyncio.Semaphore(concurrency)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     timeout = httpx.Timeout(SUBMISSION_TIMEOUT_S)
@@ -177,7 +211,7 @@ async def offer(
             await asyncio.sleep(max(0.0, start_mono + delay - time.monotonic()))
             submission.scheduled_at = start_wall + delay
             async with gate:
-                await _submit(client, submission)
+                await _submit(client, submission, retry_for_s)
             on_answer(submission)
 
         await asyncio.gather(*(one(k, s) for k, s in enumerate(submissions)))

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from _infra import SHARED_INFRA_DIR
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PR_SET_PDEATHSIG = 1
-INFRA_DIR = Path(os.environ.get("LIENTHONG_INFRA_DIR", Path.home() / ".cache/lienthong/infra"))
 
 
 def _die_with_parent() -> None:
@@ -103,6 +103,14 @@ class Child:
         except OSError:
             return ""
 
+    def kill(self) -> None:
+        """SIGKILL to its whole process group, as a crash would; waits until it is gone."""
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signal.SIGKILL)  # its own session: pgid = pid
+            self.popen.wait(10)
+        self.exit_code = self.popen.returncode
+
     def stop(self) -> None:
         """SIGTERM (a graceful stop commits offsets and writes profiles), then SIGKILL."""
         if self.alive():
@@ -123,9 +131,12 @@ def spawn(
     port: int | None = None,
     cwd: Path | None = None,
     stop_timeout_s: float = 20.0,
+    append: bool = False,
 ) -> Child:
+    """Start `argv` in a session of its own, its output in `<log_dir>/<name>.log` (appended
+    to with `append`, as a restarted process's is)."""
     log_path = log_dir / f"{name}.log"
-    with log_path.open("wb") as log:
+    with log_path.open("ab" if append else "wb") as log:
         popen = subprocess.Popen(
             list(argv),
             env=dict(env),
@@ -200,14 +211,14 @@ def _scan(marker: str) -> list[int]:
     return [pid for pid in pids if marker in _cmdline(pid) and pid != os.getpid()]
 
 
-def infra_processes() -> dict[str, int]:
+def infra_processes(state: Path = SHARED_INFRA_DIR) -> dict[str, int]:
     """Kafka, FerretDB and PostgreSQL (the postmaster) of `deploy/local/infra`: from the pid
     files of its state dir; if there are none, a /proc scan, which holds only when a single
     instance runs on the machine."""
     files = {
-        "kafka": (INFRA_DIR / "kafka/kafka.pid", "kafka.Kafka"),
-        "ferretdb": (INFRA_DIR / "ferretdb/ferretdb.pid", "ferretdb"),
-        "postgres": (INFRA_DIR / "postgres/data/postmaster.pid", "bin/postgres"),
+        "kafka": (state / "kafka/kafka.pid", "kafka.Kafka"),
+        "ferretdb": (state / "ferretdb/ferretdb.pid", "ferretdb"),
+        "postgres": (state / "postgres/data/postmaster.pid", "bin/postgres"),
     }
     found: dict[str, int] = {}
     for name, (path, marker) in files.items():

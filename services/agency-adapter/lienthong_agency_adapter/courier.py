@@ -238,10 +238,18 @@ class Courier:
         if receipt.awaiting_pickup:
             await self.outbox.set(document["_id"], state="waiting", attempts=attempts)
             return
-        await self.recorder.delivered(document, self.connector.kind, attempts, receipt.reference)
-        if receipt.answer is not None:
-            fresh = await self.outbox.get(document["_id"])
-            await self.recorder.answered(fresh or document, receipt.answer)
+        if receipt.answer is None:
+            await self.recorder.delivered(
+                document, self.connector.kind, attempts, receipt.reference
+            )
+            return
+        # The answer came in the response: published before the task stops being due, so a
+        # kill or a failed publish in between makes the next round call again (same key) and
+        # publish the same facts, instead of leaving the step open for good.
+        await self.recorder.announce_delivered(document, self.connector.kind, attempts)
+        fresh = await self.outbox.get(document["_id"])
+        await self.recorder.answered(fresh or document, receipt.answer)
+        await self.recorder.mark_delivered(document, attempts, receipt.reference)
 
     async def _postpone(self, document: Document, attempts: int, reason: str) -> None:
         waited = time.time() - float(document["accepted_at"])

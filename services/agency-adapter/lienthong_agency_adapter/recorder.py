@@ -64,8 +64,18 @@ class TaskRecorder:
     async def delivered(
         self, document: Document, connector: str, attempts: int, reference: str | None = None
     ) -> None:
+        await self.announce_delivered(document, connector, attempts)
+        await self.mark_delivered(document, attempts, reference)
+
+    async def announce_delivered(self, document: Document, connector: str, attempts: int) -> None:
+        """The `agency.task-delivered` fact alone: the task stays due until marked."""
         fact = TaskDelivered(connector=connector, attempts=attempts, **self._common(document))
         await self._publish(document, fact, "delivered")
+
+    async def mark_delivered(
+        self, document: Document, attempts: int, reference: str | None = None
+    ) -> None:
+        """The task no longer due (or still answered, if its answer came first)."""
         # A fast agency may have answered through the callback API before we get here.
         fresh = await self.outbox.get(document["_id"]) or document
         state = "answered" if fresh["state"] == "answered" else "delivered"
