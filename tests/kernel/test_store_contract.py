@@ -68,6 +68,10 @@ async def test_queries_sort_limit_update_delete(store: Store) -> None:
     assert await steps.update("s2", {"state": "open", "unit.code": "U9"}) is True
     assert await steps.update("nope", {"state": "open"}) is False
     assert (await steps.get("s2") or {})["unit"] == {"code": "U9"}
+    assert await steps.update("s2", {"due": 1}, where={"state": "done"}) is False  # it is open
+    assert (await steps.get("s2") or {})["due"] == 5
+    assert await steps.update("s2", {"due": 1}, where={"state": "open"}) is True
+    assert (await steps.get("s2") or {})["due"] == 1
     assert await steps.delete("s2") is True
     assert await steps.delete("s2") is False
     assert await steps.get("s2") is None

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import structlog
+from prometheus_client import Counter
+
 from lienthong.bus import Bus
 from lienthong.events import Event, Payload, derived_id
+from lienthong.outages import is_outage
 from lienthong.schemas.notify import (
     NotificationDelivered,
     NotificationFailed,
@@ -24,6 +28,11 @@ from lienthong.topics import DOSSIER_EVENTS
 from lienthong_notify.outbox import Outbox
 
 SOURCE = "/services/notify"
+log = structlog.get_logger("lienthong.notify")
+UNANNOUNCEABLE = Counter(
+    "lienthong_notify_unannounceable_total",
+    "Messages whose status event the sweep could not build or publish (logged by id)",
+)
 
 
 def status_payload(doc: Document) -> Payload:
@@ -72,10 +81,27 @@ class Announcer:
         the bus retries it)."""
         await self.bus.publish(DOSSIER_EVENTS, status_event(doc))
         if mark:
-            await self.outbox.announced(doc["_id"])
+            await self.outbox.announced(doc["_id"], doc["status"])
 
     async def sweep(self, now: datetime) -> int:
+        """Announce what was left unannounced, oldest first; a message whose event cannot be
+        built or is refused is logged and passed over, so it holds up no other (an outage
+        ends the sweep: the next one tries again)."""
         stale = await self.outbox.unannounced(now - self.grace)
+        announced = 0
         for doc in stale:
-            await self.publish(doc)
-        return len(stale)
+            try:
+                await self.publish(doc)
+            except Exception as exc:
+                if is_outage(exc):
+                    raise
+                UNANNOUNCEABLE.inc()
+                log.error(
+                    "notification_unannounceable",
+                    notification_id=doc["_id"],
+                    status=doc.get("status"),
+                    error=type(exc).__name__,
+                )
+                continue
+            announced += 1
+        return announced

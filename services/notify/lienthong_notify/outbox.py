@@ -112,12 +112,18 @@ class Outbox:
         changes = {"status": "queued", "attempts": attempts, "due_at": due_at, "last_error": error}
         await self.messages.update(notification_id, changes)
 
-    async def announced(self, notification_id: str) -> None:
-        await self.messages.update(notification_id, {"unannounced": False})
+    async def announced(self, notification_id: str, status: str) -> None:
+        """The event of `status` is on the bus: clear the flag, unless the message has moved
+        on meanwhile (its new status is not announced yet: a slow sweep must not clear it)."""
+        await self.messages.update(
+            notification_id, {"unannounced": False}, where={"status": status}
+        )
 
     async def unannounced(self, before: datetime, limit: int = 100) -> list[Document]:
         return await self.messages.find(
-            {"unannounced": True, "changed_at": {"$lt": before}}, limit=limit
+            {"unannounced": True, "changed_at": {"$lt": before}},
+            sort=[("changed_at", 1)],
+            limit=limit,
         )
 
     async def for_dossier(self, key: str) -> list[Document]:

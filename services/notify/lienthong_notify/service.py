@@ -139,6 +139,7 @@ def build(
         router=router,
         consumes=[DOSSIER_EVENTS],
         handlers=handler_table(rules, contacts, notifier),
-        on_start=[outbox.prepare, contacts.prepare, dispatcher.start, purge.start, reporter.start],
+        setup=[outbox.prepare, contacts.prepare],
+        on_start=[dispatcher.start, purge.start, reporter.start],
         on_stop=[reporter.stop, purge.stop, dispatcher.stop, close],
     )

@@ -89,9 +89,11 @@ class CachedCollection:
             self._documents.pop(document["_id"], None)  # a newer one is stored: read it
         return written
 
-    async def update(self, id: str, set_fields: Mapping[str, Any]) -> bool:
+    async def update(
+        self, id: str, set_fields: Mapping[str, Any], *, where: Filter | None = None
+    ) -> bool:
         self._documents.pop(id, None)  # dotted paths: let the next read fetch the result
-        return await self.inner.update(id, set_fields)
+        return await self.inner.update(id, set_fields, where=where)
 
     async def delete(self, id: str) -> bool:
         self._unsure(id)

@@ -138,10 +138,12 @@ class InMemoryCollection:
         self._put(_copy(candidate))
         return True
 
-    async def update(self, id: str, set_fields: Mapping[str, Any]) -> bool:
+    async def update(
+        self, id: str, set_fields: Mapping[str, Any], *, where: Filter | None = None
+    ) -> bool:
         self._count("update")
         current = self._documents.get(id)
-        if current is None:
+        if current is None or (where and not matches(current, where)):
             return False
         updated = _copy(current)
         for path, value in set_fields.items():

@@ -186,10 +186,13 @@ class MongoCollection:
         stored = await self._c.find_one({"_id": id}, {VERSION_FIELD: 1})
         return None if stored is None else int(stored.get(VERSION_FIELD, 0))
 
-    async def update(self, id: str, set_fields: Mapping[str, Any]) -> bool:
+    async def update(
+        self, id: str, set_fields: Mapping[str, Any], *, where: Filter | None = None
+    ) -> bool:
         self._count("update")
         try:
-            result = await self._c.update_one({"_id": id}, {"$set": dict(set_fields)})
+            selector = {**(where or {}), "_id": id}
+            result = await self._c.update_one(selector, {"$set": dict(set_fields)})
         except DuplicateKeyError as exc:
             raise DuplicateKey(self.name, _detail(exc)) from exc
         except OperationFailure as exc:

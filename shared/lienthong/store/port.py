@@ -56,8 +56,12 @@ class Collection(Protocol):
         absent or has a lower `_version`. Returns whether it was written; a stale or
         repeated write is ignored (False), never an error."""
 
-    async def update(self, id: str, set_fields: Mapping[str, Any]) -> bool:
-        """Set fields of one document; returns whether it existed."""
+    async def update(
+        self, id: str, set_fields: Mapping[str, Any], *, where: Filter | None = None
+    ) -> bool:
+        """Set fields of one document; returns whether it existed (and matched `where`, a
+        condition checked in the same operation: on MongoDB no other write comes between;
+        FerretDB 1.24 reads, then writes, see deploy/local/NOTES.md)."""
 
     async def delete(self, id: str) -> bool: ...
 

@@ -165,8 +165,10 @@ class DiesAtHeadWrite:
     async def replace(self, document: Document, *, upsert: bool = True) -> None:
         await self._inner.replace(document, upsert=upsert)
 
-    async def update(self, id: str, set_fields: Mapping[str, Any]) -> bool:
-        return await self._inner.update(id, set_fields)
+    async def update(
+        self, id: str, set_fields: Mapping[str, Any], *, where: Filter | None = None
+    ) -> bool:
+        return await self._inner.update(id, set_fields, where=where)
 
     async def delete(self, id: str) -> bool:
         return await self._inner.delete(id)

@@ -7,6 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from lienthong.bus import InMemoryBus
+from lienthong.events.codec import decode
 from lienthong.store import Document, InMemoryStore
 from lienthong.topics import DOSSIER_EVENTS
 from lienthong_notify.announce import Announcer
@@ -132,3 +133,35 @@ async def test_a_message_is_not_due_before_its_queued_event_is_on_the_bus() -> N
     assert sorted(doc["_id"] for doc in await box.due(NOW, 10, set())) == ["n-1", "n-2"]
     (announced,) = await bus.read_topic(DOSSIER_EVENTS)
     assert announced.key == b"d-1"
+
+
+async def test_a_slow_announcement_does_not_clear_the_flag_of_a_later_status() -> None:
+    """The sweep read a message while it was queued; before it got to mark it announced, the
+    message was sent and its `sent` event was not published yet (the worker killed). The
+    sweep's mark must leave `sent` unannounced, so a later sweep still publishes it."""
+    store, bus = InMemoryStore(), InMemoryBus()
+    await bus.ensure_topics({DOSSIER_EVENTS: 1})
+    box = outbox(store)
+    await box.add({**message("n-1"), "changed_at": NOW, "unannounced": True})
+    (stale,) = await box.unannounced(NOW + timedelta(seconds=10))
+    await box.set_status("n-1", "sent", NOW, {"attempts": 1, "provider": "p"})  # ... killed
+    await Announcer(bus, box).publish(stale)  # the slow sweep's queued event and mark
+    stored = await box.get("n-1")
+    assert stored is not None
+    assert (stored["status"], stored["unannounced"]) == ("sent", True)
+    assert await Announcer(bus, box, grace_s=0).sweep(NOW + timedelta(seconds=1)) == 1
+    types = [decode(record).type for record in await bus.read_topic(DOSSIER_EVENTS)]
+    assert types == ["dossier.notification-queued", "dossier.notification-sent"]
+
+
+async def test_a_message_whose_event_cannot_be_built_holds_up_no_other() -> None:
+    store, bus = InMemoryStore(), InMemoryBus()
+    await bus.ensure_topics({DOSSIER_EVENTS: 1})
+    box = outbox(store)
+    broken = {**message("n-0"), "changed_at": NOW, "unannounced": True, "status": "sent"}
+    await box.add(broken)  # `sent` without its provider: no event can be built of it
+    await box.add({**message("n-1"), "changed_at": NOW, "unannounced": True})
+    assert await Announcer(bus, box, grace_s=0).sweep(NOW + timedelta(seconds=1)) == 1
+    (announced,) = [decode(record) for record in await bus.read_topic(DOSSIER_EVENTS)]
+    assert announced.data["notification_id"] == "n-1"
+    assert [doc["_id"] for doc in await box.due(NOW, 10, set())] == ["n-1"]
