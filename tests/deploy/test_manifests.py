@@ -10,10 +10,12 @@ import pytest
 import yaml
 
 from lienthong.runtime import discover
+from lienthong.settings import Settings
 from tests.conftest import ROOT
 
 BASE = ROOT / "deploy/k8s/base"
 KUBERNETES = "1.33"
+STARTUP_WAIT_S = Settings.model_fields["startup_wait_s"].default
 
 
 def documents(path: Path) -> list[dict[str, Any]]:
@@ -45,6 +47,10 @@ def test_every_installed_service_is_deployed_by_k8s_and_compose() -> None:
         container = deployment["spec"]["template"]["spec"]["containers"][0]
         assert container["args"] == ["run", name]
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        # /healthz answers only once start-up is over, and start-up may wait for Kafka and the
+        # store: the startup probe must outlast that wait, or Kubernetes restarts it mid-wait.
+        probe = container["startupProbe"]
+        assert probe["periodSeconds"] * probe["failureThreshold"] > STARTUP_WAIT_S, name
     compose = documents(ROOT / "docker-compose.yml")[0]["services"]
     assert {n for n, s in compose.items() if s.get("command", [None])[0] == "run"} == services
     for name in services:

@@ -13,6 +13,7 @@ import pytest
 from aiokafka.errors import KafkaConnectionError
 from structlog.testing import capture_logs
 
+from lienthong.runtime import host as host_module
 from lienthong.runtime.host import Host
 from lienthong.settings import Settings
 from tests.conftest import Infra
@@ -34,6 +35,14 @@ class Relay:
 
     async def open(self) -> None:
         self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+
+    async def black_hole(self) -> None:
+        """Accept connections and never answer (a server hung behind its listener)."""
+
+        async def swallow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.read()  # until the client gives up
+
+        self._server = await asyncio.start_server(swallow, "127.0.0.1", self.port)
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
@@ -112,3 +121,25 @@ async def test_a_replica_whose_broker_stays_away_gives_up_after_the_wait(
         await asyncio.wait_for(host.start(), 30)
     await host.close()
     assert [entry["step"] for entry in logs if entry["event"] == "waiting_for_infrastructure"]
+
+
+async def test_a_store_that_accepts_but_never_answers_does_not_hang_start_up(
+    infra: Infra, unique: str, relays: tuple[Relay, Relay], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, mongo = relays
+    await mongo.black_hole()
+    monkeypatch.setattr(host_module, "STARTUP_ATTEMPT_S", 1.0)
+    settings = Settings(
+        kafka_bootstrap=infra.kafka_bootstrap,
+        mongo_url=f"mongodb://127.0.0.1:{mongo.port}/",
+        topic_prefix=f"{unique}.",
+        database_prefix=unique,
+        startup_wait_s=3,
+    )
+    host = Host(settings, ["notary"])
+    with capture_logs() as logs, pytest.raises(TimeoutError):
+        await asyncio.wait_for(host.start(), 30)
+    await host.close()
+    waits = [entry for entry in logs if entry["event"] == "waiting_for_infrastructure"]
+    assert {entry["step"] for entry in waits} == {"notary set-up"}
+    assert {entry["error"] for entry in waits} == {"TimeoutError"}

@@ -54,7 +54,6 @@ class AgencyAdapter:
     # --- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
-        await self.outbox.prepare()
         self._http = httpx.AsyncClient(follow_redirects=False)
         context = ConnectorContext(http=self._http, public_url=self.public_url)
         types = connector_types()

@@ -70,6 +70,7 @@ def build(context: ServiceContext) -> ServiceSpec:
         consumes=topics,
         handlers={"agency.task-assigned": [adapter.accept_task]},
         topics={topic: context.settings.agency_task_partitions for topic in topics},
+        setup=[adapter.outbox.prepare],
         on_start=on_start,
         on_stop=on_stop,
     )

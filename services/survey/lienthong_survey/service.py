@@ -89,6 +89,7 @@ def build(
         consumes=[DOSSIER_EVENTS],
         handlers=handler_table(projection, invitations, answers),
         projections=PROJECTIONS,
-        on_start=[projection.prepare, invitations.prepare, answers.prepare, sweep.start],
+        setup=[projection.prepare, invitations.prepare, answers.prepare],
+        on_start=[sweep.start],
         on_stop=[sweep.stop],
     )

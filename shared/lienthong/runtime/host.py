@@ -38,6 +38,8 @@ from lienthong.topics import core_topics
 
 log = structlog.get_logger("lienthong.runtime")
 
+STARTUP_ATTEMPT_S = 30.0  # one attempt of a start-up step; then it is tried again
+
 
 def build_bus(settings: Settings, client_id: str) -> Bus:
     policy = RetryPolicy(
@@ -138,15 +140,15 @@ class Host:
             )
 
         retrying = AsyncRetrying(
-            retry=retry_if_exception(is_outage),
+            retry=retry_if_exception(lambda e: is_outage(e) or isinstance(e, TimeoutError)),
             wait=wait_exponential(multiplier=0.5, max=5),
             stop=stop_after_delay(self.settings.startup_wait_s),
             before_sleep=waiting,
             reraise=True,
         )
         async for attempt in retrying:
-            with attempt:
-                await run()
+            with attempt:  # a server that accepts connections but never answers: try again
+                await asyncio.wait_for(run(), STARTUP_ATTEMPT_S)
 
     async def stop(self) -> None:
         for spec in reversed(self.specs):
