@@ -20,6 +20,7 @@ import asyncio
 import random
 import time
 
+import structlog
 from tenacity import (
     AsyncRetrying,
     retry_if_exception_type,
@@ -41,7 +42,9 @@ from lienthong_agency_adapter.connectors.base import (
 )
 from lienthong_agency_adapter.leases import DeliveryLeases, LeaseLost, lease_key
 from lienthong_agency_adapter.outbox import TaskOutbox, in_turn, turn_of
-from lienthong_agency_adapter.recorder import TaskRecorder, assigned
+from lienthong_agency_adapter.recorder import AnswerConflict, TaskRecorder, assigned
+
+log = structlog.get_logger("lienthong.agency_adapter")
 
 BATCH = 50  # due tasks read per query
 
@@ -248,7 +251,10 @@ class Courier:
         # publish the same facts, instead of leaving the step open for good.
         await self.recorder.announce_delivered(document, self.connector.kind, attempts)
         fresh = await self.outbox.get(document["_id"])
-        await self.recorder.answered(fresh or document, receipt.answer)
+        try:
+            await self.recorder.answered(fresh or document, receipt.answer)
+        except AnswerConflict:  # its callback answered otherwise first: that answer stands
+            log.error("agency_answer_conflict", task_id=document["_id"], agency=self.agency.code)
         await self.recorder.mark_delivered(document, attempts, receipt.reference)
 
     async def _postpone(self, document: Document, attempts: int, reason: str) -> None:
