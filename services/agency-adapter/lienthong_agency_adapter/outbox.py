@@ -107,6 +107,14 @@ class TaskOutbox:
     async def set(self, task_id: str, **fields: Any) -> None:
         await self.tasks.update(task_id, fields)
 
+    async def mark_delivered(self, task_id: str, attempts: int, reference: str | None) -> None:
+        """Delivered, unless an answer came meanwhile (a callback faster than our record of
+        the call): the state is changed only if it is not `answered`, in one operation."""
+        await self.tasks.update(task_id, {"attempts": attempts, "reference": reference})
+        await self.tasks.update(
+            task_id, {"state": "delivered"}, where={"state": {"$ne": "answered"}}
+        )
+
     async def count(self, agency: str, state: str) -> int:
         return await self.tasks.count({"agency": agency, "state": state})
 

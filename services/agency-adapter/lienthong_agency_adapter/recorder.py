@@ -76,10 +76,7 @@ class TaskRecorder:
         self, document: Document, attempts: int, reference: str | None = None
     ) -> None:
         """The task no longer due (or still answered, if its answer came first)."""
-        # A fast agency may have answered through the callback API before we get here.
-        fresh = await self.outbox.get(document["_id"]) or document
-        state = "answered" if fresh["state"] == "answered" else "delivered"
-        await self.outbox.set(document["_id"], state=state, attempts=attempts, reference=reference)
+        await self.outbox.mark_delivered(document["_id"], attempts, reference)
         log.info("task_delivered", task_id=document["_id"], agency=document["agency"])
 
     async def failed(
