@@ -12,9 +12,11 @@ The systems here call LiênThông back as a real agency's would: until their ans
 (`PatientTransport`, up to `CALLBACK_PATIENCE_S`), where the simulator alone gives up after five
 tries within seconds — less than it takes to restart the adapter or the broker behind it.
 
-With `--record FILE`, every call the systems answer is written to FILE (JSON lines: system,
-idempotency key, task id, dossier code, HTTP status, time), so a run can check what each agency
-saw, whatever happened to the adapter meanwhile.
+With `--record FILE`, every call the systems get is written to FILE (JSON lines: system,
+idempotency key, task id, dossier code, time, and the phase: `received` as soon as the request
+is read, before the system acts on it, then `answered` with the HTTP status), so a run can
+check what each agency saw, whatever happened to the adapter meanwhile (a caller killed before
+the answer still leaves its `received` line).
 
     python bench/_agencies.py --delay 2.0 --ready-file URLS.json [--record CALLS.jsonl]
                                                                       (SIGTERM stops it)
@@ -68,8 +70,13 @@ def _fields(body: bytes) -> dict[str, Any]:
 
 
 def recorded(app: Asgi, system: str, calls: Path) -> Asgi:
-    """`app`, writing one line to `calls` per HTTP call it answers."""
+    """`app`, writing to `calls` a `received` line per HTTP call it gets (before handling it)
+    and an `answered` line with the status when it answers."""
     file = calls.open("a", encoding="utf-8")
+
+    def write(row: dict[str, Any]) -> None:
+        file.write(json.dumps(row) + "\n")
+        file.flush()
 
     async def middleware(scope: Message, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -90,6 +97,7 @@ def recorded(app: Asgi, system: str, calls: Path) -> Asgi:
             "task": next((str(fields[f]) for f in TASK_FIELDS if fields.get(f)), ""),
             "dossier": next((str(fields[f]) for f in DOSSIER_FIELDS if fields.get(f)), ""),
         }
+        write({**row, "phase": "received"})
         replayed = False
 
         async def replay() -> Message:
@@ -101,8 +109,7 @@ def recorded(app: Asgi, system: str, calls: Path) -> Asgi:
 
         async def answer(message: Message) -> None:
             if message["type"] == "http.response.start":
-                file.write(json.dumps({**row, "status": message["status"]}) + "\n")
-                file.flush()
+                write({**row, "phase": "answered", "at": time.time(), "status": message["status"]})
             await send(message)
 
         await app(scope, replay, answer)
@@ -159,6 +166,14 @@ async def serve(delay_s: float, ready_file: Path, calls: Path | None = None) -> 
             urls[name] = await stack.enter_async_context(serving(served, simulators.host, 0))
         announce(ready_file, urls)
         await stopping.wait()
+
+
+def recorded_systems() -> dict[str, str | None]:
+    """Agency code → the simulated system (as named in the calls file) its tasks go to, or
+    None for a connector no simulated system serves (the pull inbox, the officers' manual
+    inbox): the shipped agencies file, which `agencies_file` points at the simulators."""
+    book = load_agencies(DEFAULT_AGENCIES_FILE)
+    return {agency.code: agency.simulator for agency in book.agencies}
 
 
 def agencies_file(urls: dict[str, str], path: Path) -> Path:

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from lienthong.domain import default_timeline
+from lienthong.domain import default_catalogue, default_timeline
 
 ONLINE_LEVELS = ("toan_trinh", "mot_phan")  # both may be submitted online (Decree 42/2022)
 SUBMISSION_TIMEOUT_S = 60.0
@@ -104,6 +104,13 @@ def online_procedures(intake_url: str, only: Sequence[str] = ()) -> list[Templat
         ]
 
 
+def catalogued_online(at: datetime | None = None) -> list[str]:
+    """The codes of the procedures in force that can be submitted online, read from the
+    shipped catalogue itself (not the intake's API), for checking what a load offered."""
+    procedures = default_catalogue().in_force(at or datetime.now(UTC))
+    return sorted(p.code for p in procedures if p.online_level in ONLINE_LEVELS)
+
+
 def wards_in_force() -> list[str]:
     now = datetime.now(UTC)
     return sorted(u.code for u in default_timeline().units_in_force(now) if u.is_ward_level)
@@ -123,6 +130,12 @@ def _pdf(text: str) -> str:
     return base64.b64encode(b"%PDF-1.4\n% bench document\n" + text.encode()).decode()
 
 
+def contact_channel(index: int) -> str:
+    """How the applicant of submission `index` asked to be told: one in four by email, the
+    others by SMS (every applicant gives both a phone number and an email address)."""
+    return "sms" if index % 4 else "email"
+
+
 def body(submission: Submission) -> dict[str, Any]:
     i, template = submission.index, submission.template
     name = f"{_FAMILY[i % 8]} {_MIDDLE[i // 8 % 6]} {_GIVEN[i // 48 % 10]}"
@@ -135,7 +148,7 @@ def body(submission: Submission) -> dict[str, Any]:
             "phone": f"09{i % 100_000_000:08d}",
             "email": f"bench.{i}@example.vn",
             "ward_code": submission.ward,
-            "contact_channel": "sms" if i % 4 else "email",
+            "contact_channel": contact_channel(i),
         },
         "form": {},
         "documents": [

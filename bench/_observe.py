@@ -2,9 +2,10 @@
 
 During the run a raw consumer reads the run's `dossier.events` from the beginning into a
 `Stream`. At the end (`Watch.settle`), each step bounded: every dossier final, every message
-queued arrived at the sinks, the topic quiet, every tracking view read (again, until it matches
-the topic or time is up); then the properties of `_properties` are checked against what the
-agencies, the sinks and the intake's API recorded.
+due arrived at the sinks, the topic quiet, every consumer group caught up, every tracking view
+read (again, until it matches the topic or time is up), every service ready; then the
+properties of `_properties` are checked against what the agencies, the sinks and the
+services' APIs recorded.
 """
 
 from __future__ import annotations
@@ -19,25 +20,31 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from _agencies import recorded_systems
 from _city import City
 from _follow import KafkaFollower
 from _load import Submission
+from _messages import due_messages, preferences, queued_by_due, shipped_rules
 from _properties import (
     Stream,
     Verdict,
     agency_tasks,
     citizen_messages,
-    expected_timeline,
+    consumers_caught_up,
     final_states,
+    one_dossier_per_submission,
+    services_ready,
     timelines,
 )
+from _timelines import shown_on_the_stream
 
 from lienthong.bus.kafka_admin import read_offsets
 
 MESSAGES_TIMEOUT_S = 120.0  # after the last dossier ended: a send cut by a kill waits its lease
 VIEWS_TIMEOUT_S = 60.0
+CATCH_UP_TIMEOUT_S = 60.0  # for every consumer group to read to the end of its topics
+READY_TIMEOUT_S = 30.0
 QUIET_S = 3.0
-QUEUED = "dossier.notification-queued"
 
 
 @dataclass
@@ -48,7 +55,7 @@ class Observed:
     republished: int  # records of an event id already seen (a crash between publish and commit)
     final_at: list[float]  # when each dossier ended (Kafka timestamps)
     lag: dict[str, int]  # consumer group → records not yet consumed, at the end
-    readiness: dict[str, str]  # service → its /readyz answer, at the end
+    readiness: dict[str, tuple[int | None, str]]  # service → its /readyz status and body
 
 
 def records(path: Path) -> list[Mapping[str, Any]]:
@@ -73,17 +80,25 @@ class Watch:
         ids = [s.dossier_id for s in submissions if s.code]
         unfinished = await self.follower.wait_final(ids, timeout_s)
         self.say(f"{len(ids) - len(unfinished)} of {len(ids)} received dossiers are final")
-        await self._messages_out(MESSAGES_TIMEOUT_S)
+        preferred = preferences(submissions, self.stream)
+        await self._messages_out(preferred, MESSAGES_TIMEOUT_S)
         await self.follower.wait_quiet(QUIET_S, 60)
+        lag = await self._caught_up(CATCH_UP_TIMEOUT_S)
+        await self._messages_out(preferred, MESSAGES_TIMEOUT_S)  # those of the last triggers
         views = await self._views(submissions, VIEWS_TIMEOUT_S)
+        readiness = await self._ready(READY_TIMEOUT_S)
         self.stream.write(self.city.records / "dossier-events.jsonl")
         calls = records(self.city.records / "agency-calls.jsonl")
         messages = records(self.city.records / "messages.jsonl")
+        due = due_messages(self.stream, shipped_rules(), preferred)
         verdicts = [
             final_states(submissions, self.follower.tracks),
-            agency_tasks(calls, self.stream),
-            citizen_messages(messages, self.stream, notify_kills),
+            one_dossier_per_submission(submissions, self.stream),
+            agency_tasks(calls, self.stream, recorded_systems()),
+            citizen_messages(messages, self.stream, notify_kills, due),
             timelines(views, self.stream, self.follower.tracks),
+            consumers_caught_up(lag, list(self.city.services)),
+            services_ready(readiness),
         ]
         tracks = self.follower.tracks
         final_at = sorted(t.final_at for i in ids if (t := tracks.get(i)) and t.final_at)
@@ -93,44 +108,70 @@ class Watch:
             self.follower.records,
             self.stream.duplicates,
             final_at,
-            await self._lag(),
-            await self._readiness(),
+            lag,
+            readiness,
         )
+
+    async def _caught_up(self, timeout_s: float) -> dict[str, int]:
+        """Each consumer group's lag, read until every one is 0 or time is up."""
+        deadline = time.monotonic() + timeout_s
+        lag = await self._lag()
+        while any(lag.values()) and time.monotonic() < deadline:
+            await asyncio.sleep(1.0)
+            lag = await self._lag()
+        return lag
+
+    async def _ready(self, timeout_s: float) -> dict[str, tuple[int | None, str]]:
+        """Every service's /readyz, read until all are ready or time is up."""
+        deadline = time.monotonic() + timeout_s
+        answers = await self._readiness()
+        while services_ready(answers).violations and time.monotonic() < deadline:
+            await asyncio.sleep(1.0)
+            answers = await self._readiness()
+        return answers
 
     async def _lag(self) -> dict[str, int]:
         """What each consumer group has still to read (a group stuck after a fault shows)."""
         prefix = self.city.layout.topic_prefix
         try:
             snapshot = await read_offsets(self.city.layout.kafka or "", prefix, "bench-faults")
-        except Exception as exc:  # evidence for a report, not a verdict
+        except Exception as exc:  # the verdict says it could not be read
             return {f"unknown ({type(exc).__name__})": -1}
         lag: dict[str, int] = {}
         for row in snapshot.lag_rows():
             lag[row.group] = lag.get(row.group, 0) + row.lag
         return lag
 
-    async def _readiness(self) -> dict[str, str]:
-        answers = {}
+    async def _readiness(self) -> dict[str, tuple[int | None, str]]:
+        answers: dict[str, tuple[int | None, str]] = {}
         async with httpx.AsyncClient(timeout=10) as http:
             for name, child in self.city.services.items():
                 try:
-                    answers[name] = (await http.get(child.url + "/readyz")).text[:300]
+                    response = await http.get(child.url + "/readyz")
+                    answers[name] = (response.status_code, response.text[:300])
                 except httpx.HTTPError as exc:
-                    answers[name] = f"no answer: {type(exc).__name__}"
+                    answers[name] = (None, f"no answer: {type(exc).__name__}")
         return answers
 
-    async def _messages_out(self, timeout_s: float) -> None:
-        """Until every message queued so far has reached a sink, or the timeout."""
+    async def _messages_out(self, preferred: Mapping[str, str], timeout_s: float) -> None:
+        """Until every message due so far (`_messages.due_messages`) was queued and reached a
+        sink, or the timeout."""
         deadline = time.monotonic() + timeout_s
         path = self.city.records / "messages.jsonl"
-        missing: set[str] = set()
+        rules = shipped_rules()
+        missing: set[tuple[str, str]] = set()
         while time.monotonic() < deadline:
-            queued = {e.data["notification_id"] for e in self.stream.of_type(QUEUED)}
-            missing = queued - {m["reference"] for m in records(path)}
+            arrived = {m["reference"] for m in records(path)}
+            queued = queued_by_due(self.stream)
+            missing = {
+                due
+                for due in due_messages(self.stream, rules, preferred)
+                if not any(e.data["notification_id"] in arrived for e in queued.get(due, []))
+            }
             if not missing:
                 return
             await asyncio.sleep(1.0)
-        self.say(f"{len(missing)} queued messages have not arrived after {timeout_s:.0f} s")
+        self.say(f"{len(missing)} messages due have not arrived after {timeout_s:.0f} s")
 
     async def _views(
         self, submissions: Sequence[Submission], timeout_s: float
@@ -155,7 +196,7 @@ class Watch:
                     views[s.dossier_id] = f"GET answered {response.status_code}"
                     return False
                 views[s.dossier_id] = view = response.json()
-                return len(view["timeline"]) == len(expected_timeline(self.stream, s.dossier_id))
+                return len(view["timeline"]) == len(shown_on_the_stream(self.stream, s.dossier_id))
 
             while pending and time.monotonic() < deadline:
                 done = await asyncio.gather(*(read(s) for s in pending))

@@ -1,101 +1,53 @@
 """What must hold after a run with faults, each checked from what the world outside the
-services recorded, and each violation said precisely (which dossier, task or message):
+services recorded (the topic, the agencies' and the sinks' records, the services' own APIs),
+and each violation said precisely (which dossier, task or message):
 
 * every dossier submitted reaches its final state;
-* no agency saw a task twice under different idempotency keys (nor one step as two tasks);
-* no citizen message went out twice, except a send in flight when notify was killed (same
-  reference, within `IN_FLIGHT_S` before the kill); and every message queued went out;
-* every tracking timeline is complete and in order (the intake's view against the topic);
-* `lienthong audit verify --all` passes;
-* and, beyond the five: no service hung (alive, not answering its liveness probe).
-
-The stream is the truth: `Stream` holds each dossier's events from `dossier.events` in
-partition order, the first copy of each id (a re-published event is a duplicate consumers
-drop).
+* one dossier per submission: the dossiers on the topic are exactly those the citizens were
+  answered with, under the codes they were given;
+* no agency saw a task twice under different idempotency keys (nor one step as two tasks), and
+  every task opened reached its agency's system;
+* every citizen message due went out, none twice except a send in flight when notify was
+  killed, each told on the stream (`_messages`);
+* every tracking timeline is complete and in order (`_timelines`);
+* `lienthong audit verify --all` passes, for every dossier received;
+* and, beyond the five: every consumer group caught up, every service ready, and no service
+  exited or hung unless the plan killed it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
+from _evidence import Stream, Verdict
 from _follow import Track
+from _injector import Injected
 from _load import Submission
+from _messages import citizen_messages
+from _timelines import timelines
 
-from lienthong.events import Event
-from lienthong_intake.projection import STATUS_BY_EVENT
+__all__ = [
+    "Stream",
+    "Verdict",
+    "agency_tasks",
+    "audit",
+    "citizen_messages",
+    "consumers_caught_up",
+    "final_states",
+    "one_dossier_per_submission",
+    "services_ready",
+    "services_stayed_up",
+    "timelines",
+]
 
 FINAL = ("completed", "at_desk")  # how a dossier of the load ends when every agency approves
-IN_FLIGHT_S = 30.0  # a send accepted this long before a kill of notify may not be recorded yet
-SHOWN = 15  # violations listed per property; the count says how many there were
-TRACED_FIELDS = frozenset(
-    {"code", "task_id", "step", "unit", "agency", "outcome", "notification_id", "trigger"}
-    | {"channel", "reference", "attempts", "reason"}
-)
-
-
-@dataclass
-class Verdict:
-    name: str
-    checked: int = 0
-    violations: list[str] = field(default_factory=list)
-    notes: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.violations
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "checked": self.checked,
-            "violations": len(self.violations),
-            "first_violations": self.violations[:SHOWN],
-            **self.notes,
-        }
-
-    def explain(self) -> str:
-        lines = [f"{self.name}: {len(self.violations)} of {self.checked} violate it"]
-        lines += [f"  - {v}" for v in self.violations[:SHOWN]]
-        if len(self.violations) > SHOWN:
-            lines.append(f"  … and {len(self.violations) - SHOWN} more")
-        return "\n".join(lines)
-
-
-class Stream:
-    """Each dossier's events, in partition order, first copies only."""
-
-    def __init__(self) -> None:
-        self.events: dict[str, list[Event]] = defaultdict(list)
-        self.duplicates = 0
-        self._seen: set[str] = set()
-
-    def add(self, event: Event) -> None:
-        if event.id in self._seen:
-            self.duplicates += 1
-            return
-        self._seen.add(event.id)
-        self.events[event.subject].append(event)
-
-    def of_type(self, kind: str) -> Iterable[Event]:
-        return (e for events in self.events.values() for e in events if e.type == kind)
-
-    def write(self, path: Path) -> None:
-        """Every event, one JSON line each, for reading after a failure: the envelope and the
-        data fields that name tasks, steps and messages (never the applicant's)."""
-        with path.open("w", encoding="utf-8") as file:
-            for events in self.events.values():
-                for e in events:
-                    data = {k: v for k, v in e.data.items() if k in TRACED_FIELDS}
-                    row: dict[str, Any] = {"id": e.id, "type": e.type, "subject": e.subject}
-                    row |= {"time": e.time.isoformat(), "causationid": e.causationid, **data}
-                    file.write(json.dumps(row) + "\n")
+VERIFIED = re.compile(r"verified: (\d+) dossier\(s\)")
+UNKEYED = re.compile(r"(\d+) record\(s\) without a key")
 
 
 def final_states(submissions: Sequence[Submission], tracks: Mapping[str, Track]) -> Verdict:
@@ -117,174 +69,185 @@ def final_states(submissions: Sequence[Submission], tracks: Mapping[str, Track])
     return verdict
 
 
-def agency_tasks(calls: Sequence[Mapping[str, Any]], stream: Stream) -> Verdict:
-    """`calls`: what the simulated agencies answered (`_agencies.py --record`)."""
-    opened = {e.data["task_id"]: e for e in stream.of_type("dossier.step-opened")}
-    opened = {task: e for task, e in opened.items() if task}
-    accepted = [c for c in calls if 200 <= int(c["status"]) < 300]
-    verdict = Verdict("no agency saw a task twice under different keys", len({*opened}))
-    keys: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
-    for call in accepted:
-        keys[(call["system"], call["task"])][call["key"]] += 1
-    tasks_of_step: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for (system, task), seen in keys.items():
-        step = opened.get(task)
-        if step is None:
-            verdict.violations.append(f"{system} accepted task {task!r}, which no step opened")
-            continue
-        tasks_of_step[(step.subject, step.data["step"])].add(task)
-        if len(seen) > 1:
+def one_dossier_per_submission(submissions: Sequence[Submission], stream: Stream) -> Verdict:
+    """A retry under the same Idempotency-Key must not make a second dossier (an orphan that
+    runs too: tasks, messages), and the code a citizen holds must be the one received."""
+    answered = [s for s in submissions if s.dossier_id]
+    verdict = Verdict("one dossier per submission, under the code it was answered", len(answered))
+    on_topic = {e.subject for e in stream.of_type("dossier.submitted")}
+    holders = Counter(s.dossier_id for s in answered)
+    for dossier_id, count in sorted(holders.items()):
+        if count > 1:
+            indexes = sorted(s.index for s in answered if s.dossier_id == dossier_id)
+            verdict.violations.append(f"dossier {dossier_id} was answered to submissions {indexes}")
+    for dossier_id in sorted(on_topic - holders.keys()):
+        codes = [
+            e.data.get("code")
+            for e in stream.of_dossier(dossier_id)
+            if e.type == "dossier.received"
+        ]
+        verdict.violations.append(
+            f"dossier {dossier_id} (codes {codes}) was submitted on the topic, and no citizen "
+            "was answered with it"
+        )
+    for s in answered:
+        received = [e for e in stream.of_dossier(s.dossier_id) if e.type == "dossier.received"]
+        if s.dossier_id not in on_topic:
             verdict.violations.append(
-                f"{system} accepted task {task} (dossier {step.subject}, step "
-                f"{step.data['step']}) under {len(seen)} keys: {dict(seen)}"
+                f"submission #{s.index} was answered with dossier {s.dossier_id}, which has no "
+                "dossier.submitted on the topic"
             )
-    for (dossier, step_id), tasks in tasks_of_step.items():
-        if len(tasks) > 1:
+        elif s.code and received and received[0].data.get("code") != s.code:
             verdict.violations.append(
-                f"dossier {dossier}, step {step_id}: agencies accepted {len(tasks)} tasks "
-                f"{sorted(tasks)}"
+                f"submission #{s.index} holds code {s.code}; dossier {s.dossier_id} was "
+                f"received as {received[0].data.get('code')}"
             )
-    repeats = sum(n - 1 for seen in keys.values() for n in seen.values())
-    verdict.notes = {"calls": len(calls), "accepted": len(accepted), "same_key_repeats": repeats}
+    verdict.notes = {"dossiers_on_the_topic": len(on_topic)}
     return verdict
 
 
-def citizen_messages(
-    received: Sequence[Mapping[str, Any]], stream: Stream, notify_kills: Sequence[float]
+def agency_tasks(
+    calls: Sequence[Mapping[str, Any]], stream: Stream, systems: Mapping[str, str | None]
 ) -> Verdict:
-    """`received`: what the SMTP server and SMS gateway got (`_sinks.py`); `notify_kills`:
-    when notify was SIGKILLed (epoch seconds). A message is known by its queued event, or by
-    its sent event when the queued one never reached the topic (a violation too: the dossier's
-    timeline would miss it)."""
-    queued = {e.data["notification_id"]: e for e in stream.of_type("dossier.notification-queued")}
-    sent = {e.data["notification_id"]: e for e in stream.of_type("dossier.notification-sent")}
-    verdict = Verdict("no citizen message went out twice (nor was lost)", len(queued))
-    arrivals: dict[str, list[float]] = defaultdict(list)
-    for message in received:
-        arrivals[message["reference"]].append(float(message["at"]))
-    allowed = 0
-    for reference, times in arrivals.items():
-        cause = queued.get(reference) or sent.get(reference)
-        if cause is None:
-            verdict.violations.append(f"a message with unknown reference {reference!r} arrived")
-            continue
-        for first, again in pairwise(sorted(times)):
-            if any(first - IN_FLIGHT_S <= kill <= again for kill in notify_kills):
-                allowed += 1
-                continue
-            verdict.violations.append(
-                f"message {reference} ({_about(cause)}) arrived again {again - first:.1f} s "
-                "later, no kill of notify in between"
-            )
-    _same_news_twice(verdict, queued, arrivals, stream)
-    for reference, cause in queued.items():
-        if reference not in arrivals:
-            verdict.violations.append(f"message {reference} ({_about(cause)}) never arrived")
-    unannounced = sorted(r for r in arrivals if r in sent and r not in queued)
-    for reference in unannounced:  # notify sends only what its queued event announced
-        verdict.violations.append(f"message {reference} went out, its queued event never did")
+    """`calls`: what the simulated agencies got (`_agencies.py --record`: a `received` line
+    per request, an `answered` line with its status); `systems`: agency code → the recorded
+    system its tasks go to, None for a connector nothing records (`recorded_systems`)."""
+    opened = {e.data["task_id"]: e for e in stream.of_type("dossier.step-opened")}
+    opened = {task: e for task, e in opened.items() if task}
+    verdict = Verdict("every task reached its agency once, under one key", len(opened))
+    keys: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    accepted: set[tuple[str, str]] = set()
+    for call in calls:
+        if call.get("phase", "received") == "received":  # any request, whatever its answer
+            keys[(call["system"], call["task"])][call["key"]] += 1
+        elif 200 <= int(call["status"]) < 300:
+            accepted.add((call["system"], call["task"]))
+    _seen_once(verdict, keys, opened, systems)
+    unrecorded = _each_reached(verdict, opened, accepted, systems)
+    repeats = sum(n - 1 for seen in keys.values() for n in seen.values())
     verdict.notes = {
-        "messages_received": len(received),
-        "repeats_in_flight_at_a_kill": allowed,
+        "calls": len(calls),
+        "tasks_accepted": len(accepted),
+        "same_key_repeats": repeats,
+        "tasks_for_unrecorded_connectors": unrecorded,
     }
     return verdict
 
 
-def _about(event: Event) -> str:
-    trigger = event.data.get("trigger", "trigger unknown")
-    return f"{event.data['channel']}, {trigger}, dossier {event.subject}"
-
-
-def _same_news_twice(
+def _seen_once(
     verdict: Verdict,
-    queued: Mapping[str, Event],
-    arrivals: Mapping[str, list[float]],
-    stream: Stream,
+    keys: Mapping[tuple[str, str], Counter[str]],
+    opened: Mapping[str, Any],
+    systems: Mapping[str, str | None],
 ) -> None:
-    """Two references for one piece of news (same dossier, trigger and channel) are two
-    messages, unless the trigger happened twice."""
-    sent: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for reference, cause in queued.items():
-        if reference in arrivals:
-            sent[(cause.subject, cause.data["trigger"], cause.data["channel"])].add(reference)
-    for (dossier, trigger, channel), references in sent.items():
-        happened = sum(1 for e in stream.events.get(dossier, []) if e.type == trigger)
-        if len(references) > max(1, happened):
+    tasks_of_step: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for (system, task), seen in keys.items():
+        step = opened.get(task)
+        if step is None:
+            verdict.violations.append(f"{system} got task {task!r}, which no step opened")
+            continue
+        where = f"(dossier {step.subject}, step {step.data['step']})"
+        tasks_of_step[(step.subject, step.data["step"])].add(task)
+        if len(seen) > 1:
+            verdict.violations.append(f"{system} got task {task} {where} under {len(seen)} keys")
+        if systems.get(step.data.get("agency") or "") != system:
             verdict.violations.append(
-                f"dossier {dossier}: {len(references)} {channel} messages about {trigger} "
-                f"({sorted(references)}), which happened {happened} time(s)"
+                f"{system} got task {task} {where}, meant for agency {step.data.get('agency')}"
+            )
+    for (dossier, step_id), tasks in tasks_of_step.items():
+        if len(tasks) > 1:
+            verdict.violations.append(
+                f"dossier {dossier}, step {step_id}: {len(tasks)} tasks {sorted(tasks)}"
             )
 
 
-Row = tuple[str, datetime]  # a timeline row: event type, moment
+def _each_reached(
+    verdict: Verdict,
+    opened: Mapping[str, Any],
+    accepted: set[tuple[str, str]],
+    systems: Mapping[str, str | None],
+) -> int:
+    """Every task opened was accepted by its agency's system; returns how many tasks went to
+    connectors nothing records (each a violation: the run cannot see them arrive, and the load
+    routes none there)."""
+    unrecorded = 0
+    for task, step in opened.items():
+        agency = step.data.get("agency") or ""
+        where = f"task {task} (dossier {step.subject}, step {step.data['step']}, agency {agency})"
+        if agency not in systems:
+            verdict.violations.append(f"{where}: no agency of that code is configured")
+        elif (system := systems[agency]) is None:
+            unrecorded += 1
+            verdict.violations.append(f"{where}: its connector is not recorded by the run")
+        elif (system, task) not in accepted:
+            verdict.violations.append(f"{where}: {system} never accepted it")
+    return unrecorded
 
 
-def expected_timeline(stream: Stream, dossier_id: str) -> list[Row]:
-    """What the tracking view must show: the events it projects, in the topic's order."""
-    events = stream.events.get(dossier_id, [])
-    return [(e.type, e.time) for e in events if e.type in STATUS_BY_EVENT]
-
-
-def timelines(
-    views: Mapping[str, Mapping[str, Any] | str], stream: Stream, tracks: Mapping[str, Track]
-) -> Verdict:
-    """`views`: dossier id → the tracking answer (`GET /v1/tracking/{code}`), or why none.
-    The view must be the topic's story, and the story a whole one: submitted, received, ...,
-    every step opened also completed, and `dossier.completed` last when the dossier ended so."""
-    verdict = Verdict("every tracking timeline is complete and in order", len(views))
-    for dossier_id, view in views.items():
-        if isinstance(view, str):
-            verdict.violations.append(f"dossier {dossier_id}: no tracking view ({view})")
-            continue
-        shown = [(row["type"], datetime.fromisoformat(row["at"])) for row in view["timeline"]]
-        expected = expected_timeline(stream, dossier_id)
-        track = tracks.get(dossier_id)
-        why = _difference(shown, expected) if shown != expected else _untold(shown, track)
-        if why:
-            verdict.violations.append(f"dossier {dossier_id} (code {view['code']}): {why}")
-    return verdict
-
-
-def _untold(shown: list[Row], track: Track | None) -> str:
-    """What a finished dossier's timeline lacks, if anything ("" when it tells it all)."""
-    types = [kind for kind, _ in shown]
-    if types[:2] != ["dossier.submitted", "dossier.received"]:
-        return f"it begins with {types[:2]}, not submitted then received"
-    if track is None or track.final not in FINAL:
-        return ""
-    opened, completed = types.count("dossier.step-opened"), types.count("dossier.step-completed")
-    if opened != completed:
-        return f"{opened} steps opened and {completed} completed"
-    if track.final == "completed" and types[-1] != "dossier.completed":
-        return f"it ends with {types[-1]}, not dossier.completed"
-    return ""
-
-
-def _difference(shown: list[Row], expected: list[Row]) -> str:
-    for row, (have, want) in enumerate(zip(shown, expected, strict=False)):
-        if have != want:
-            return f"row {row}: the view has {have}, the topic {want}"
-    if len(shown) < len(expected):
-        return f"the view stops after {len(shown)} rows; missing {expected[len(shown) :]}"
-    return f"the view has {len(shown) - len(expected)} rows too many: {shown[len(expected) :]}"
-
-
-def audit(exit_code: int | None, output: str) -> Verdict:
-    """`lienthong audit verify --all`: exit 0, and no dossier left unverified (it exits 0 too
-    when the notary is still behind, which is not "verified for all")."""
-    verdict = Verdict("lienthong audit verify --all passes", 1)
-    behind = "the notary is behind" in output
-    if exit_code != 0 or behind:
-        tail = "\n    ".join(output.strip().splitlines()[-12:])
+def audit(exit_code: int | None, output: str, received: int) -> Verdict:
+    """`lienthong audit verify --all`: exit 0, no dossier left unverified (it exits 0 too when
+    the notary is still behind, which is not "verified for all"), no record outside every
+    chain, and at least every dossier received verified (0 of them verified also exits 0)."""
+    verdict = Verdict("lienthong audit verify --all passes", received)
+    tail = "\n    ".join(output.strip().splitlines()[-12:])
+    if exit_code != 0 or "the notary is behind" in output:
         verdict.violations.append(f"exit code {exit_code}:\n    {tail}")
-    verdict.notes = {"output": [line for line in output.splitlines() if line][-6:]}
+    verified = VERIFIED.search(output)
+    count = int(verified[1]) if verified else None
+    if count is None or count < received:
+        verdict.violations.append(f"{count} dossier(s) verified, {received} received:\n    {tail}")
+    if (unkeyed := UNKEYED.search(output)) and int(unkeyed[1]):
+        verdict.violations.append(f"{unkeyed[1]} record(s) on the topic without a dossier's key")
+    verdict.notes = {
+        "verified": count,
+        "output": [line for line in output.splitlines() if line][-6:],
+    }
     return verdict
 
 
-def no_service_hung(hangs: Sequence[tuple[str, float, str]], services: int) -> Verdict:
-    """`hangs`: (service, when, how) of each service the supervisor found alive but not
-    answering, and stopped."""
-    verdict = Verdict("no service hung", services)
-    for name, at, how in hangs:
-        verdict.violations.append(f"{name} at {datetime.fromtimestamp(at).isoformat()}: {how}")
+def consumers_caught_up(lag: Mapping[str, int], services: Sequence[str]) -> Verdict:
+    """`lag`: consumer group → records it has still to read, at the end (a group stuck after
+    a fault shows here, whichever service it is: survey and console have no other property)."""
+    verdict = Verdict("every consumer group read everything", len(services))
+    for group, behind in sorted(lag.items()):
+        if behind:
+            verdict.violations.append(f"group {group}: {behind} record(s) not consumed")
+    for name in services:
+        if not any(g == name or g.startswith((f"{name}.", f"{name}-")) for g in lag):
+            verdict.violations.append(f"{name}: no consumer group of its committed anything")
+    return verdict
+
+
+def services_ready(answers: Mapping[str, tuple[int | None, str]]) -> Verdict:
+    """`answers`: service → (HTTP status, body) of its `/readyz` at the end."""
+    verdict = Verdict("every service is ready at the end", len(answers))
+    for name, (status, body) in sorted(answers.items()):
+        if status != 200 or _said(body) != "ready":
+            verdict.violations.append(f"{name} /readyz answered {status}: {body[:300]}")
+    return verdict
+
+
+def _said(body: str) -> object:
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return None
+    return answer.get("status") if isinstance(answer, dict) else None
+
+
+def services_stayed_up(injected: Sequence[Injected], services: int) -> Verdict:
+    """A service that exits or hangs unless the plan killed it is a fault of its own (start-up
+    waits for the broker and the store): one that ended by itself, hung, or exited while it was
+    being started again after a planned kill."""
+    verdict = Verdict("no service exited or hung by itself", services)
+    for i in injected:
+        at = datetime.fromtimestamp(i.killed_at).isoformat(timespec="seconds")
+        if not i.planned:
+            verdict.violations.append(f"{i.target} at {at}: {i.hung or i.exit}")
+        for failure in i.start_failures:
+            verdict.violations.append(
+                f"{i.target}, started again after its kill at {at}: {failure}"
+            )
+        if i.error:
+            verdict.violations.append(f"{i.target} did not come back after {at}: {i.error}")
     return verdict

@@ -5,7 +5,9 @@ service its own process, the simulated agencies and the citizens' mail and SMS p
 recording what they get), longer: the load lasts `--dossiers / --rate` seconds and every
 `--fault-interval` seconds a round of faults begins (each service SIGKILLed and started again,
 the broker SIGKILLed and started on its data, FerretDB SIGKILLed and started), at moments drawn
-from `--seed`. Then every property is checked; the exit code is 1 if one fails.
+from `--seed`. Then every property is checked; the exit code is 1 if one fails. A SIGTERM
+stops the soak cleanly (every process it started stopped, its private infrastructure purged;
+exit code 143, no results written).
 
 Results: bench/results/soak.json (dossiers, duration, faults injected, each property's result,
 throughput) and bench/results/soak.png (completions over time, with the faults marked).
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from dataclasses import replace
@@ -35,6 +38,7 @@ from _chart import _completions, _latency
 from _faults import FaultRun, Outcome, run_with_faults
 from _infra import RESULTS, machine
 from _report import steady_rate
+from _sigterm import Terminated
 
 
 def throughput(outcome: Outcome) -> dict[str, Any]:
@@ -108,7 +112,13 @@ def main() -> int:
     if args.seed is not None:
         run = replace(run, seed=args.seed)
     begun = time.monotonic()
-    outcome = run_with_faults(run, lambda line: print(f"[{time.monotonic() - begun:7.1f}s] {line}"))
+    try:
+        outcome = run_with_faults(
+            run, lambda line: print(f"[{time.monotonic() - begun:7.1f}s] {line}", flush=True)
+        )
+    except Terminated as stopped:  # every process stopped, the private infrastructure purged
+        print(f"soak {stopped}: nothing of it is left running; no results written")
+        return 128 + signal.SIGTERM
     result = {
         "benchmark": "soak: dossiers through the whole city while its parts are killed",
         "measured_at": datetime.now(UTC).isoformat(),
