@@ -12,6 +12,7 @@ from tests.bench.world import World
 
 SUBMITTED, RECEIVED = "dossier.submitted", "dossier.received"
 OPENED, DONE, COMPLETED = "dossier.step-opened", "dossier.step-completed", "dossier.completed"
+READY = "dossier.result-ready"
 
 
 def judged(world: World) -> Verdict:
@@ -60,7 +61,7 @@ def test_the_story_must_begin_with_one_submission_then_its_receipt() -> None:
 
 def test_a_finished_dossier_with_a_step_never_completed_fails() -> None:
     assert "2 steps opened and 1 completed" in untold(
-        [SUBMITTED, RECEIVED, OPENED, OPENED, DONE, COMPLETED], "completed"
+        [SUBMITTED, RECEIVED, OPENED, OPENED, READY, DONE, COMPLETED], "completed"
     )
     world = World()
     world.dossier(1)
@@ -80,7 +81,7 @@ def test_a_step_opened_twice_fails() -> None:
 
 def test_a_completed_dossier_must_end_with_its_completion_and_say_so() -> None:
     assert "ended with dossier.step-completed" in untold(
-        [SUBMITTED, RECEIVED, OPENED, DONE], "completed"
+        [SUBMITTED, RECEIVED, OPENED, READY, DONE], "completed"
     )
     world = World()
     world.dossier(1)
@@ -89,9 +90,11 @@ def test_a_completed_dossier_must_end_with_its_completion_and_say_so() -> None:
 
 
 def test_a_result_waiting_at_the_counter_is_not_told_as_returned() -> None:
-    kinds = [SUBMITTED, RECEIVED, OPENED, DONE]
+    kinds = [SUBMITTED, RECEIVED, OPENED, DONE, OPENED, READY]  # the return step stays open
     assert untold(kinds, "at_desk") == ""
     assert "yet the view says it was returned" in untold([*kinds, COMPLETED], "at_desk")
+    assert "1 steps opened and 1 completed" in untold([*kinds[:4], READY], "at_desk")
+    assert "0 result-ready rows" in untold(kinds[:-1], "at_desk")
 
 
 def test_a_row_the_view_lacks_or_adds_fails() -> None:

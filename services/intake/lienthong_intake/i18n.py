@@ -92,6 +92,7 @@ EVENTS: Texts = {
     "dossier.withdrawn": ("Rút hồ sơ", "Withdrawn"),
     "dossier.step-opened": ("Chuyển xử lý", "Handed over"),
     "dossier.step-completed": ("Hoàn thành bước xử lý", "Step completed"),
+    "dossier.result-ready": ("Có kết quả, chờ trả", "Result ready"),
     "dossier.completed": ("Trả kết quả", "Result returned"),
 }
 

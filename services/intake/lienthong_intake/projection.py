@@ -79,6 +79,7 @@ STATUS_BY_EVENT: Mapping[str, Apply] = {
     "dossier.withdrawn": _status("withdrawn"),
     "dossier.step-opened": _status("processing", "unit"),
     "dossier.step-completed": _status("processing", "unit"),
+    "dossier.result-ready": _status("processing_done", "unit"),  # waits at the counter
     "dossier.completed": _status("result_returned"),
 }
 """Event type → how it changes the view; also the intake service's handler table."""

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from lienthong.schemas.dossier import StepCompleted, StepOpened
+from lienthong.schemas.routing import ResultReady
 from lienthong.topics import DOSSIER_EVENTS
 from tests.services.intake.conftest import Running
 from tests.services.intake.flows import submit_and_wait, tracking_view
@@ -98,3 +99,30 @@ async def test_an_event_handled_twice_changes_nothing(real: Running) -> None:
     for event in events:
         await real.host.specs[0].dispatch(event)
     assert await tracking_view(real, answer["code"]) == before
+
+
+async def test_a_result_waiting_at_the_counter_reads_done_and_is_never_overdue(
+    real: Running,
+) -> None:
+    """Every unit has finished and the result waits at the one-stop counter: the citizen's
+    view says so (it said "processing", then "overdue" after the appointment)."""
+    answer = await submit_and_wait(real)
+    ready = ResultReady(unit="TTHCC-26506", delivery="counter")
+    await real.host.bus.publish(
+        DOSSIER_EVENTS, ready.to_event(answer["dossier_id"], source="/tests/routing")
+    )
+
+    async def done() -> bool:
+        view = await tracking_view(real, answer["code"])
+        return view is not None and view["status"] == "processing_done"
+
+    await eventually_async(done, what="the result ready in the tracking view")
+    tracked = (
+        await real.client.get(
+            f"/v1/tracking/{answer['code']}", params={"secret": answer["tracking_secret"]}
+        )
+    ).json()
+    assert tracked["status"] == "processing_done"
+    assert tracked["overdue"] is False
+    assert [t["type"] for t in tracked["timeline"]][-1] == "dossier.result-ready"
+    assert tracked["unit"] == "TTHCC-26506"
