@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from lienthong.runtime import discover
+from lienthong.runtime.host import STARTUP_ATTEMPT_S
 from lienthong.settings import Settings
 from tests.conftest import ROOT
 
@@ -50,7 +51,8 @@ def test_every_installed_service_is_deployed_by_k8s_and_compose() -> None:
         # /healthz answers only once start-up is over, and start-up may wait for Kafka and the
         # store: the startup probe must outlast that wait, or Kubernetes restarts it mid-wait.
         probe = container["startupProbe"]
-        assert probe["periodSeconds"] * probe["failureThreshold"] > STARTUP_WAIT_S, name
+        patience = probe["periodSeconds"] * probe["failureThreshold"]
+        assert patience > STARTUP_WAIT_S + STARTUP_ATTEMPT_S + 20, name  # + 20 s to import
     compose = documents(ROOT / "docker-compose.yml")[0]["services"]
     assert {n for n, s in compose.items() if s.get("command", [None])[0] == "run"} == services
     for name in services:

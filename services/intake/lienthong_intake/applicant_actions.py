@@ -64,7 +64,7 @@ async def withdraw_dossier(
 ) -> ActionOut:
     """The applicant withdraws the dossier (rút hồ sơ) before its result is returned."""
     view = await find_dossier(intake, projection, code, withdrawal.secret, client)
-    if view["status"] in FINISHED - {"withdrawn"}:
+    if view["status"] in FINISHED - {"withdrawn", "processing_done"}:  # not yet returned
         raise _conflict(f"a dossier in status {view['status']} cannot be withdrawn")
     event = DossierWithdrawn(reason=withdrawal.reason).to_event(
         view["_id"], source=SOURCE, id=derived_id(view["_id"], "withdrawn")

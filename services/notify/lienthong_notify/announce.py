@@ -29,9 +29,10 @@ from lienthong_notify.outbox import Outbox
 
 SOURCE = "/services/notify"
 log = structlog.get_logger("lienthong.notify")
-UNANNOUNCEABLE = Counter(
+UNANNOUNCEABLE_MESSAGES = Counter(
     "lienthong_notify_unannounceable_total",
-    "Messages whose status event the sweep could not build or publish (logged by id)",
+    "Messages whose status event the sweep could not build or publish (logged by id, then "
+    "left out of the sweep and never sent)",
 )
 
 
@@ -95,13 +96,14 @@ class Announcer:
             except Exception as exc:
                 if is_outage(exc):
                     raise
-                UNANNOUNCEABLE.inc()
+                UNANNOUNCEABLE_MESSAGES.inc()
                 log.error(
                     "notification_unannounceable",
                     notification_id=doc["_id"],
                     status=doc.get("status"),
                     error=type(exc).__name__,
                 )
+                await self.outbox.unannounceable(doc["_id"], type(exc).__name__)
                 continue
             announced += 1
         return announced

@@ -101,6 +101,8 @@ async def record_receipt(
     if doc["status"] != "sent":
         # The gateway answered before we recorded the send: ask it to call again.
         raise Problem(409, "Not yet sent", "retry the receipt shortly", retry_after=5)
+    if doc.get("unannounced"):  # the send was recorded, its event not out yet: first that
+        await announcer.publish(doc)
     if body.status == "delivered":
         fields: dict[str, Any] = {"delivered_at": now}
     else:

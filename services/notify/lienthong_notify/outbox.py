@@ -28,6 +28,9 @@ TERMINAL = ("sent", "delivered", "failed", "suppressed")
 BODY_FIELDS = ("recipient", "subject", "text", "html")
 
 
+UNANNOUNCEABLE = "unannounceable"  # `unannounced` of a message whose event cannot be built
+
+
 class Outbox:
     def __init__(self, messages: Collection, claims: Collection, marks: Collection) -> None:
         self.messages = messages
@@ -63,7 +66,8 @@ class Outbox:
             sort=[("due_at", 1)],
             limit=limit + len(skip_ids),
         )
-        return [doc for doc in found if doc["_id"] not in skip_ids][:limit]
+        sendable = [doc for doc in found if doc.get("unannounced") != UNANNOUNCEABLE]
+        return [doc for doc in sendable if doc["_id"] not in skip_ids][:limit]
 
     async def begin_attempt(self, doc: Document, now: datetime, lease: timedelta) -> int | None:
         """Own the next attempt of `doc` (a queued snapshot); None if someone else has it.
@@ -102,8 +106,9 @@ class Outbox:
         """Suppress the dossier's messages not sent yet (the sweep announces them). A send
         already in hand completes and its `sent` wins: it is out of our hands."""
         queued = await self.messages.find({"dossier_id": dossier_id, "status": "queued"})
-        for doc in queued:
-            await self.set_status(doc["_id"], "suppressed", now, {})
+        changes = {"status": "suppressed", "changed_at": now, "unannounced": True}
+        for doc in queued:  # unless it was sent meanwhile
+            await self.messages.update(doc["_id"], changes, where={"status": "queued"})
         return len(queued)
 
     async def reschedule(
@@ -117,6 +122,12 @@ class Outbox:
         on meanwhile (its new status is not announced yet: a slow sweep must not clear it)."""
         await self.messages.update(
             notification_id, {"unannounced": False}, where={"status": status}
+        )
+
+    async def unannounceable(self, notification_id: str, error: str) -> None:
+        """Its event cannot be built: out of the sweep, never sent, kept for an operator."""
+        await self.messages.update(
+            notification_id, {"unannounced": UNANNOUNCEABLE, "last_error": error[:200]}
         )
 
     async def unannounced(self, before: datetime, limit: int = 100) -> list[Document]:

@@ -159,7 +159,6 @@ class Routing:
             log.info("deadline_sweep", recorded=count)
 
     async def start(self) -> None:
-        await self.repository.ensure_indexes()
         if self.sweep_interval_s > 0:
             await self._sweeper.start()
 

@@ -97,6 +97,7 @@ def compose(
         handlers={event_type: (routing.on(decide),) for event_type, decide in DECIDERS.items()},
         topics={agency_tasks(agency): partitions for agency in sorted(rules.agencies())},
         projections=(repository.workflows.name, repository.open_steps.name, repository.alarms.name),
+        setup=[repository.ensure_indexes],
         on_start=[start],
         on_stop=[routing.stop],
     )

@@ -7,6 +7,7 @@ hosts one. With no Kafka/Mongo configured, the bus is in-process and stores are 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -77,6 +78,7 @@ class Host:
         )
         shapes_file = settings.store_query_shapes_file
         self._shapes = QueryShapes(shapes_file) if shapes_file else None
+        self._startup_deadline = 0.0  # set by start(): when start-up stops waiting
         self.stores: dict[str, Store] = {name: self._store_for(name) for name in names}
         self.contexts = {n: ServiceContext(n, settings, self.bus, self.stores[n]) for n in names}
         self.specs: list[ServiceSpec] = [available[n](self.contexts[n]) for n in names]
@@ -94,6 +96,7 @@ class Host:
         return wanted
 
     async def start(self) -> None:
+        self._startup_deadline = time.monotonic() + self.settings.startup_wait_s
         key = self.settings.token_key.get_secret_value()
         if not self.settings.embedded and key == DEV_TOKEN_KEY:
             log.warning("development_token_key_in_use", hint="set LIENTHONG_TOKEN_KEY")
@@ -126,8 +129,9 @@ class Host:
 
     async def _once_reachable(self, step: str, run: Callable[[], Awaitable[None]]) -> None:
         """Run a start-up step (idempotent), waiting out an outage of the broker or the store
-        for up to `startup_wait_s`: a replica started while Kafka or the database restarts
-        comes up when they do, instead of exiting into its supervisor's back-off."""
+        until `startup_wait_s` after start-up began (all steps together; the last attempt may
+        end up to STARTUP_ATTEMPT_S later): a replica started while Kafka or the database
+        restarts comes up when they do, instead of exiting into its supervisor's back-off."""
 
         def waiting(state: RetryCallState) -> None:
             error = state.outcome.exception() if state.outcome else None
@@ -142,7 +146,7 @@ class Host:
         retrying = AsyncRetrying(
             retry=retry_if_exception(lambda e: is_outage(e) or isinstance(e, TimeoutError)),
             wait=wait_exponential(multiplier=0.5, max=5),
-            stop=stop_after_delay(self.settings.startup_wait_s),
+            stop=stop_after_delay(max(0.0, self._startup_deadline - time.monotonic())),
             before_sleep=waiting,
             reraise=True,
         )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lienthong.schemas.dossier import SupplementRequested
+from lienthong.schemas.dossier import DossierCompleted, SupplementRequested
+from lienthong.schemas.routing import ResultReady
 from lienthong.topics import DOSSIER_EVENTS
 from tests.services.intake.conftest import Running
 from tests.services.intake.flows import status_of, submit_and_wait
@@ -81,3 +82,26 @@ async def test_the_applicant_withdraws_a_dossier(real: Running) -> None:
     ]
     assert len({e.id for e in withdrawals}) == 1
     assert withdrawals[0].data == {"reason": "moved away"}
+
+
+async def test_a_result_waiting_at_the_counter_can_still_be_withdrawn_a_returned_one_not(
+    real: Running,
+) -> None:
+    answer = await submit_and_wait(real)
+    code, secret, dossier_id = answer["code"], answer["tracking_secret"], answer["dossier_id"]
+    ready = ResultReady(unit="TTHCC-26506", delivery="counter").to_event(dossier_id, source="/t")
+    await real.host.bus.publish(DOSSIER_EVENTS, ready)
+    await wait_for_status(real, code, "processing_done")
+    path = f"/v1/dossiers/{code}/withdrawal"
+    withdrawn = await real.client.post(path, json={"secret": secret, "reason": "không cần nữa"})
+    assert withdrawn.status_code == 202
+
+    other = await submit_and_wait(real)
+    returned = DossierCompleted(returned_by="counter").to_event(other["dossier_id"], source="/t")
+    await real.host.bus.publish(DOSSIER_EVENTS, returned)
+    await wait_for_status(real, other["code"], "result_returned")
+    late = await real.client.post(
+        f"/v1/dossiers/{other['code']}/withdrawal",
+        json={"secret": other["tracking_secret"], "reason": "không cần nữa"},
+    )
+    assert late.status_code == 409

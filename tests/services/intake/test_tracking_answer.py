@@ -26,3 +26,8 @@ def test_a_dossier_past_its_appointment_and_still_in_processing_is_overdue() -> 
 def test_a_returned_result_is_never_overdue() -> None:
     later = datetime(2026, 4, 1, tzinfo=UTC)
     assert tracking_answer({**VIEW, "status": "result_returned"}, later).overdue is False
+
+
+def test_a_result_waiting_at_the_counter_is_never_overdue() -> None:
+    later = datetime(2026, 4, 1, tzinfo=UTC)
+    assert tracking_answer({**VIEW, "status": "processing_done"}, later).overdue is False

@@ -11,6 +11,7 @@ from lienthong.events.codec import decode
 from lienthong.store import Document, InMemoryStore
 from lienthong.topics import DOSSIER_EVENTS
 from lienthong_notify.announce import Announcer
+from lienthong_notify.api import ReceiptIn, record_receipt
 from lienthong_notify.dispatcher import Dispatcher, DispatchPolicy
 from lienthong_notify.outbox import NOTIFICATIONS, SEND_CLAIMS, Outbox
 from lienthong_notify.providers import FailoverChannel, Outgoing, Provider, RateLimiter
@@ -165,3 +166,45 @@ async def test_a_message_whose_event_cannot_be_built_holds_up_no_other() -> None
     (announced,) = [decode(record) for record in await bus.read_topic(DOSSIER_EVENTS)]
     assert announced.data["notification_id"] == "n-1"
     assert [doc["_id"] for doc in await box.due(NOW, 10, set())] == ["n-1"]
+    assert await Announcer(bus, box, grace_s=0).sweep(NOW + timedelta(seconds=2)) == 0
+    assert (await box.get("n-0") or {})["unannounced"] == "unannounceable"  # out of the sweep
+
+
+async def test_a_queued_message_whose_event_cannot_be_built_is_never_sent() -> None:
+    store, bus = InMemoryStore(), InMemoryBus()
+    await bus.ensure_topics({DOSSIER_EVENTS: 1})
+    box = outbox(store)
+    broken = {**message("n-0"), "changed_at": NOW, "unannounced": True}
+    del broken["template"]
+    await box.add(broken)
+    assert await Announcer(bus, box, grace_s=0).sweep(NOW + timedelta(seconds=1)) == 0
+    assert await box.due(NOW, 10, set()) == []
+    assert await bus.read_topic(DOSSIER_EVENTS) == []
+
+
+async def test_a_receipt_for_a_send_not_yet_announced_announces_the_send_first() -> None:
+    """The worker recorded `sent` and died before publishing it; the gateway's receipt comes
+    before the sweep: the dossier's stream still tells the send, then the delivery."""
+    store, bus = InMemoryStore(), InMemoryBus()
+    await bus.ensure_topics({DOSSIER_EVENTS: 1})
+    box = outbox(store)
+    await box.add({**message("n-1"), "changed_at": NOW, "unannounced": False})
+    await box.set_status("n-1", "sent", NOW, {"attempts": 1, "provider": "alpha"})
+    receipt = ReceiptIn(client_ref="n-1", status="delivered")
+    assert await record_receipt(box, Announcer(bus, box), "alpha", receipt, NOW) == "delivered"
+    types = [decode(record).type for record in await bus.read_topic(DOSSIER_EVENTS)]
+    assert types == ["dossier.notification-sent", "dossier.notification-delivered"]
+
+
+async def test_an_opt_out_does_not_turn_a_message_sent_meanwhile_into_suppressed() -> None:
+    box = outbox(InMemoryStore())
+    await box.add({**message("n-1"), "changed_at": NOW})
+    await box.set_status("n-1", "sent", NOW, {"attempts": 1, "provider": "alpha"})
+    stale_queued = [{**message("n-1")}]
+
+    async def stale_find(*_args: object, **_kwargs: object) -> list[Document]:
+        return stale_queued  # what the opt-out read before the send was recorded
+
+    box.messages.find = stale_find  # type: ignore[method-assign]
+    await box.suppress_queued("d-1", NOW)
+    assert (await box.get("n-1") or {})["status"] == "sent"
