@@ -42,7 +42,11 @@ from lienthong.bus.kafka_admin import read_offsets
 
 MESSAGES_TIMEOUT_S = 120.0  # after the last dossier ended: a send cut by a kill waits its lease
 VIEWS_TIMEOUT_S = 60.0
-CATCH_UP_TIMEOUT_S = 60.0  # for every consumer group to read to the end of its topics
+# For every consumer group to read to the end of its topics: a group that reads nothing for
+# CATCH_UP_STUCK_S is stuck; one still reading (the notary and the console are the slowest on
+# two cores after thousands of dossiers) is given up to CATCH_UP_TIMEOUT_S.
+CATCH_UP_STUCK_S = 60.0
+CATCH_UP_TIMEOUT_S = 900.0
 READY_TIMEOUT_S = 30.0
 QUIET_S = 3.0
 
@@ -113,12 +117,21 @@ class Watch:
         )
 
     async def _caught_up(self, timeout_s: float) -> dict[str, int]:
-        """Each consumer group's lag, read until every one is 0 or time is up."""
-        deadline = time.monotonic() + timeout_s
+        """Each consumer group's lag, read until every one is 0, or one with records left
+        has read none for CATCH_UP_STUCK_S, or time is up."""
+        started = time.monotonic()
         lag = await self._lag()
-        while any(lag.values()) and time.monotonic() < deadline:
+        moved = dict.fromkeys(lag, started)  # when each group's lag last went down
+        while any(lag.values()) and time.monotonic() - started < timeout_s:
             await asyncio.sleep(1.0)
-            lag = await self._lag()
+            now, before, lag = time.monotonic(), lag, await self._lag()
+            moved.update({g: now for g, n in lag.items() if n < before.get(g, n + 1)})
+            if any(n and now - moved.get(g, now) > CATCH_UP_STUCK_S for g, n in lag.items()):
+                break
+        if any(lag.values()):
+            self.say(f"consumer groups not caught up: {lag}")
+        else:
+            self.say(f"every consumer group caught up in {time.monotonic() - started:.0f} s")
         return lag
 
     async def _ready(self, timeout_s: float) -> dict[str, tuple[int | None, str]]:

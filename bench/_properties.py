@@ -117,16 +117,23 @@ def agency_tasks(
     verdict = Verdict("every task reached its agency once, under one key", len(opened))
     keys: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
     accepted: set[tuple[str, str]] = set()
+    unnamed = 0  # requests naming no task: a body cut short (its sender killed mid-send)
     for call in calls:
-        if call.get("phase", "received") == "received":  # any request, whatever its answer
+        ok = call.get("phase") == "answered" and 200 <= int(call["status"]) < 300
+        if not call["task"]:
+            unnamed += call.get("phase", "received") == "received"
+            if ok:
+                verdict.violations.append(f"{call['system']} accepted a call naming no task")
+        elif call.get("phase", "received") == "received":  # any request, whatever its answer
             keys[(call["system"], call["task"])][call["key"]] += 1
-        elif 200 <= int(call["status"]) < 300:
+        elif ok:
             accepted.add((call["system"], call["task"]))
     _seen_once(verdict, keys, opened, systems)
     unrecorded = _each_reached(verdict, opened, accepted, systems)
     repeats = sum(n - 1 for seen in keys.values() for n in seen.values())
     verdict.notes = {
         "calls": len(calls),
+        "calls_naming_no_task": unnamed,
         "tasks_accepted": len(accepted),
         "same_key_repeats": repeats,
         "tasks_for_unrecorded_connectors": unrecorded,

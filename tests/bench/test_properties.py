@@ -200,3 +200,16 @@ def test_a_service_that_exited_while_started_again_fails() -> None:
     assert violated(verdict, "routing, started again", "exited while starting")
     gone = Injected("notary", 30.0, killed_at=1.0e9, error="TimeoutError: not healthy")
     assert violated(services_stayed_up([gone], 7), "notary did not come back")
+
+
+def test_a_call_cut_short_by_a_kill_is_no_task_but_accepting_one_fails() -> None:
+    """A request whose body names no task (its sender killed mid-send) refused by the agency
+    is not a delivery; one the agency accepted would be."""
+    world = world_of(1)
+    world.call("civil-status", "", "c", 401, key="k-cut-short")
+    verdict = agency_tasks(world.calls, world.stream, recorded_systems())
+    assert verdict.violations == []
+    assert verdict.notes["calls_naming_no_task"] == 1
+    world.call("civil-status", "", "c", 202, key="k-cut-short")
+    verdict = agency_tasks(world.calls, world.stream, recorded_systems())
+    assert violated(verdict, "civil-status accepted a call naming no task")
