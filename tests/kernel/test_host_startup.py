@@ -30,6 +30,7 @@ class Relay:
         host, port = target.rsplit(":", 1)
         self.target = (host, int(port))
         self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
 
@@ -74,18 +75,22 @@ async def relays(infra: Infra) -> AsyncIterator[tuple[Relay, Relay]]:
     await mongo.close()
 
 
+def notary_on(kafka: str, mongo: str, unique: str, wait_s: float) -> Host:
+    settings = Settings(
+        kafka_bootstrap=kafka,
+        mongo_url=mongo,
+        topic_prefix=f"{unique}.",
+        database_prefix=unique,
+        startup_wait_s=wait_s,
+    )
+    return Host(settings, ["notary"])
+
+
 async def test_a_replica_started_before_its_broker_and_store_comes_up_with_them(
     infra: Infra, unique: str, relays: tuple[Relay, Relay]
 ) -> None:
     kafka, mongo = relays
-    settings = Settings(
-        kafka_bootstrap=f"127.0.0.1:{kafka.port}",
-        mongo_url=f"mongodb://127.0.0.1:{mongo.port}/",
-        topic_prefix=f"{unique}.",
-        database_prefix=unique,
-        startup_wait_s=60,
-    )
-    host = Host(settings, ["notary"])
+    host = notary_on(kafka.address, f"mongodb://{mongo.address}/", unique, 60)
     with capture_logs() as logs:
         starting = asyncio.create_task(host.start())
         await asyncio.sleep(2)
@@ -109,14 +114,7 @@ async def test_a_replica_whose_broker_stays_away_gives_up_after_the_wait(
     infra: Infra, unique: str, relays: tuple[Relay, Relay]
 ) -> None:
     kafka, _ = relays
-    settings = Settings(
-        kafka_bootstrap=f"127.0.0.1:{kafka.port}",
-        mongo_url=infra.mongo_url,
-        topic_prefix=f"{unique}.",
-        database_prefix=unique,
-        startup_wait_s=3,
-    )
-    host = Host(settings, ["notary"])
+    host = notary_on(kafka.address, infra.mongo_url, unique, 3)
     with capture_logs() as logs, pytest.raises(KafkaConnectionError):
         await asyncio.wait_for(host.start(), 30)
     await host.close()
@@ -129,14 +127,7 @@ async def test_a_store_that_accepts_but_never_answers_does_not_hang_start_up(
     _, mongo = relays
     await mongo.black_hole()
     monkeypatch.setattr(host_module, "STARTUP_ATTEMPT_S", 1.0)
-    settings = Settings(
-        kafka_bootstrap=infra.kafka_bootstrap,
-        mongo_url=f"mongodb://127.0.0.1:{mongo.port}/",
-        topic_prefix=f"{unique}.",
-        database_prefix=unique,
-        startup_wait_s=3,
-    )
-    host = Host(settings, ["notary"])
+    host = notary_on(infra.kafka_bootstrap, f"mongodb://{mongo.address}/", unique, 3)
     with capture_logs() as logs, pytest.raises(TimeoutError):
         await asyncio.wait_for(host.start(), 30)
     await host.close()
