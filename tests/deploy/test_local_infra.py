@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -86,3 +87,22 @@ def test_up_refuses_ports_that_collide(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "the ports must differ" in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.kafka
+def test_up_again_finds_a_broker_whose_log_has_rolled_past_its_start() -> None:
+    """`up` on an instance already up (a second test run, a benchmark beside the tests) must
+    not wait for a "Kafka Server started" line that log4j rolled away after an hour."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from _infra import PrivateInfra
+
+    with PrivateInfra() as private:
+        logs = private.state / "kafka/logs"
+        (logs / "server.log").rename(logs / "server.log.2026-12-01-16")  # the hourly roll
+        (logs / "server.log").write_text("")
+        again = subprocess.run(
+            [str(INFRA), "up"], env=private.env, capture_output=True, text=True, timeout=180
+        )
+        assert again.returncode == 0, again.stderr
+        assert "kafka already running" in again.stderr
+        assert f"KAFKA_BOOTSTRAP={private.kafka}" in again.stdout
